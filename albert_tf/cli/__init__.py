@@ -1,0 +1,70 @@
+"""`albert-tf` command line: parses arguments and calls the library, nothing else.
+
+Each sub-command lives in its own module under `albert_tf/cli/` and exposes
+`register(subparsers)`, which adds its parser and sets `func` (called with the parsed args,
+returns an exit code). Heavy imports (TensorFlow) happen inside `func`, so `--help` is fast.
+"""
+
+import argparse
+import importlib
+import logging
+import sys
+
+from albert_tf.errors import UserError
+
+# One entry per sub-command module, in the order `--help` lists them.
+COMMAND_MODULES = [
+    "albert_tf.cli.data",
+    "albert_tf.cli.tokenizer",
+    "albert_tf.cli.finetune",
+    "albert_tf.cli.evaluate",
+    "albert_tf.cli.predict",
+    "albert_tf.cli.demo",
+]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but bad arguments exit 2 with one line (no usage dump)."""
+
+    def error(self, message):
+        self.exit(2, f"albert-tf: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="albert-tf", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:  # a command module not written yet
+            if exc.name == name:
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"albert-tf {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("albert-tf: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
