@@ -8,6 +8,7 @@ returns an exit code). Heavy imports (TensorFlow) happen inside `func`, so `--he
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from albert_tf.errors import UserError
@@ -31,7 +32,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="albert-tf", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="albert-tf", description="Fine-tune, distill, prune, quantize and "
+                     "export ALBERT text models (TensorFlow / Keras 3).")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
@@ -46,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    # Keep TensorFlow's C++ start-up chatter off the terminal (errors still show).
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

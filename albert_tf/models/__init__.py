@@ -8,8 +8,9 @@ from albert_tf.models.factory import (
     detached_preprocessor,
     load_albert_tokenizer,
     load_classifier,
+    load_label_names,
     save_classifier,
 )
 
 __all__ = ["ALBERT_CONFIGS", "MINILM_TEACHER", "build_classifier", "count_parameters",
-           "detached_preprocessor", "load_albert_tokenizer", "load_classifier", "save_classifier"]
+           "detached_preprocessor", "load_albert_tokenizer", "load_classifier", "load_label_names", "save_classifier"]

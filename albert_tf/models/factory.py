@@ -12,6 +12,7 @@ keras-hub's preset format and loading back is exact.
 """
 
 import contextlib
+import json
 import logging
 import os
 import shutil
@@ -132,13 +133,21 @@ def _known_presets() -> set[str]:
     return names
 
 
-def save_classifier(classifier, folder: str | os.PathLike) -> Path:
-    """Save to keras-hub's preset format, atomically (temporary folder, then rename)."""
+LABEL_NAMES_FILE = "label_names.json"
+
+
+def save_classifier(classifier, folder: str | os.PathLike, label_names=None) -> Path:
+    """Save to keras-hub's preset format, atomically (temporary folder, then rename).
+
+    `label_names` (class id order) are kept beside the weights in `label_names.json`.
+    """
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     classifier.save_to_preset(str(tmp))
+    if label_names is not None:
+        (tmp / LABEL_NAMES_FILE).write_text(json.dumps(list(label_names)))
     if folder.exists():
         shutil.rmtree(folder)
     os.replace(tmp, folder)
@@ -152,6 +161,14 @@ def load_classifier(folder: str | os.PathLike):
         raise UserError(f"{folder} is not a saved classifier (no task.json): expected a folder "
                         "written by `albert-tf finetune` or `save_classifier`")
     return _keras_hub().models.TextClassifier.from_preset(str(folder))
+
+
+def load_label_names(folder: str | os.PathLike, num_classes: int) -> list[str]:
+    """The class names saved with a classifier, or the class ids as names."""
+    path = Path(folder) / LABEL_NAMES_FILE
+    if path.is_file():
+        return list(json.loads(path.read_text()))
+    return [str(i) for i in range(num_classes)]
 
 
 @contextlib.contextmanager

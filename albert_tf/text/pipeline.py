@@ -53,6 +53,8 @@ def make_dataset(examples, preprocessor, batch_size: int = 32, shuffle: bool = F
     ds = (ds.batch(TOKENIZE_CHUNK)
             .map(tokenize, num_parallel_calls=tf.data.AUTOTUNE)
             .unbatch()
+            # Known length: progress bars show totals and Keras needs no "ran out of data".
+            .apply(tf.data.experimental.assert_cardinality(len(examples.texts)))
             .cache())
     if shuffle:
         ds = ds.shuffle(len(examples.texts), seed=seed, reshuffle_each_iteration=True)

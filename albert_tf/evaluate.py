@@ -1,0 +1,89 @@
+"""Classification metrics, computed the same way for every model and artifact.
+
+`classification_report(labels, logits)` is pure numpy, so a Keras model, a SavedModel signature
+and a `.tflite` interpreter are all scored by the same code from their own outputs.
+"""
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def classification_report(labels, logits, label_names=None) -> dict:
+    """Loss, accuracy, macro-F1, per-class precision / recall / F1 and the confusion matrix.
+
+    Args:
+        labels: int array `(n,)` of true class ids.
+        logits: float array `(n, num_classes)` of unnormalised scores (or probabilities).
+        label_names: names for the classes, in id order (default: the ids as strings).
+
+    Returns:
+        A JSON-serialisable dict. `confusion_matrix[i][j]` counts class i predicted as j.
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    logits = np.asarray(logits, dtype=np.float64)
+    num_classes = logits.shape[-1]
+    names = list(label_names) if label_names is not None else [str(i) for i in range(num_classes)]
+    predictions = logits.argmax(axis=-1)
+    # Probabilities as given (rows summing to 1) are used as they are, logits go through softmax.
+    is_probability = np.all(logits >= 0) and np.allclose(logits.sum(-1), 1.0, atol=1e-3)
+    probs = logits if is_probability else softmax(logits)
+    loss = float(-np.mean(np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-12, 1.0))))
+    confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(confusion, (labels, predictions), 1)
+    per_class = {}
+    f1s = []
+    for i, name in enumerate(names):
+        tp = confusion[i, i]
+        predicted = confusion[:, i].sum()
+        actual = confusion[i, :].sum()
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / actual if actual else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        f1s.append(f1)
+        per_class[name] = {"precision": float(precision), "recall": float(recall),
+                           "f1": float(f1), "support": int(actual)}
+    return {
+        "examples": int(len(labels)),
+        "loss": loss,
+        "accuracy": float((predictions == labels).mean()) if len(labels) else 0.0,
+        "macro_f1": float(np.mean(f1s)),
+        "per_class": per_class,
+        "label_names": names,
+        "confusion_matrix": confusion.tolist(),
+    }
+
+
+def predict_logits(model, dataset) -> np.ndarray:
+    """Logits of a keras-hub classifier over a tokenised dataset (`x` or `(x, y)` batches)."""
+    from albert_tf.models import detached_preprocessor
+
+    with detached_preprocessor(model):
+        return np.asarray(model.predict(dataset, verbose=0), dtype=np.float32)
+
+
+def evaluate(model, dataset, labels, label_names=None) -> dict:
+    """Score `model` on a tokenised `dataset` whose true labels are `labels` (same order)."""
+    logits = predict_logits(model, dataset)
+    return classification_report(labels, logits, label_names)
+
+
+def write_json(data: dict, path: str | os.PathLike) -> Path:
+    """Write `data` as indented JSON, atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,99 @@
+"""Epoch checkpoints that let a killed run continue where it stopped.
+
+After every epoch the model's weights, the optimizer's state (step counter, moments, loss
+scale) and the training state (epoch, best dev score, patience, history) are written to
+`<run_dir>/checkpoints/`. Weights go to a new file first; `state.json`, which names the file,
+is replaced last, so a kill at any moment leaves the previous complete checkpoint in force.
+"""
+
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainingState:
+    """What a resumed run needs besides the weights."""
+
+    epochs_done: int = 0
+    best_score: float | None = None
+    best_epoch: int | None = None
+    epochs_without_improvement: int = 0
+    stopped_early: bool = False
+    history: list = field(default_factory=list)
+    weights_file: str | None = None
+    best_weights_file: str | None = None
+
+
+def _atomic_save_npz(path: Path, arrays: list) -> None:
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, *arrays)
+    os.replace(tmp, path)
+
+
+def _load_npz(path: Path) -> list:
+    with np.load(path) as data:
+        return [data[f"arr_{i}"] for i in range(len(data.files))]
+
+
+def _assign(variables, arrays, what: str) -> None:
+    if len(variables) != len(arrays):
+        raise ValueError(f"checkpoint has {len(arrays)} {what} arrays, the model "
+                         f"{len(variables)}: it belongs to a different model or optimizer")
+    for variable, array in zip(variables, arrays):
+        variable.assign(array)
+
+
+class CheckpointStore:
+    """Reads and writes the checkpoints of one run folder."""
+
+    def __init__(self, run_dir: str | os.PathLike):
+        self.folder = Path(run_dir) / "checkpoints"
+        self.state_path = self.folder / "state.json"
+
+    def exists(self) -> bool:
+        return self.state_path.is_file()
+
+    def load_state(self) -> TrainingState:
+        return TrainingState(**json.loads(self.state_path.read_text()))
+
+    def save(self, model, state: TrainingState, improved: bool) -> None:
+        """Write this epoch's weights (and the best weights when `improved`), then the state."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        epoch = state.epochs_done
+        weights_file = f"epoch-{epoch:03d}.npz"
+        optimizer_vars = list(model.optimizer.variables) if model.optimizer else []
+        _atomic_save_npz(self.folder / weights_file,
+                         [v.numpy() for v in model.weights] + [v.numpy() for v in optimizer_vars])
+        old_files = {state.weights_file, state.best_weights_file}
+        state.weights_file = weights_file
+        if improved:
+            state.best_weights_file = f"best-{epoch:03d}.npz"
+            _atomic_save_npz(self.folder / state.best_weights_file,
+                             [v.numpy() for v in model.weights])
+        tmp = self.state_path.with_name("state.json.tmp")
+        tmp.write_text(json.dumps(asdict(state), indent=2))
+        os.replace(tmp, self.state_path)
+        for name in old_files - {state.weights_file, state.best_weights_file, None}:
+            (self.folder / name).unlink(missing_ok=True)
+        logger.info("checkpoint: epoch %d saved to %s", epoch, self.folder)
+
+    def restore_last(self, model, state: TrainingState) -> None:
+        """Put the last epoch's model weights and optimizer state back."""
+        arrays = _load_npz(self.folder / state.weights_file)
+        n = len(model.weights)
+        _assign(model.weights, arrays[:n], "model")
+        if model.optimizer is not None and len(arrays) > n:
+            if not model.optimizer.built:
+                model.optimizer.build(model.trainable_variables)
+            _assign(model.optimizer.variables, arrays[n:], "optimizer")
+
+    def restore_best(self, model, state: TrainingState) -> None:
+        if state.best_weights_file:
+            _assign(model.weights, _load_npz(self.folder / state.best_weights_file), "model")

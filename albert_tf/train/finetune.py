@@ -1,0 +1,172 @@
+"""Fine-tune a text classifier: AdamW, linear warm-up and decay, clipping, early stopping on
+dev, a checkpoint every epoch and resume, mixed precision and XLA switches, TensorBoard logs."""
+
+import logging
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import keras
+
+from albert_tf.errors import UserError
+from albert_tf.train.checkpoint import CheckpointStore, TrainingState
+from albert_tf.train.schedule import WarmupLinearDecay
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class FinetuneConfig:
+    """Fine-tuning settings.
+
+    Args:
+        epochs: passes over the training data (at most; early stopping may end sooner).
+        batch_size: examples per optimizer step (global, across replicas).
+        learning_rate: peak learning rate after warm-up.
+        weight_decay: AdamW decoupled weight decay (not applied to biases and LayerNorm).
+        warmup_fraction: share of all steps spent warming up.
+        clip_norm: clip each gradient to this global norm (0 disables).
+        patience: stop after this many epochs without a better dev accuracy (0 disables).
+        jit_compile: compile the train step with XLA.
+        seed: seed for Keras, numpy and TensorFlow; set it with `keras.utils.set_random_seed`
+            before tokenisers and datasets exist (setting it clears TensorFlow's kernel
+            cache, which drops the SentencePiece op's resource under a live dataset).
+    """
+
+    epochs: int = 3
+    batch_size: int = 32
+    learning_rate: float = 5e-5
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.1
+    clip_norm: float = 1.0
+    patience: int = 2
+    jit_compile: bool = False
+    seed: int = 0
+
+    def __post_init__(self):
+        checks = [
+            ("epochs", self.epochs >= 1, "an integer >= 1"),
+            ("batch_size", self.batch_size >= 1, "an integer >= 1"),
+            ("learning_rate", self.learning_rate > 0, "a number > 0"),
+            ("weight_decay", self.weight_decay >= 0, "a number >= 0"),
+            ("warmup_fraction", 0 <= self.warmup_fraction < 1, "a number in [0, 1)"),
+            ("clip_norm", self.clip_norm >= 0, "a number >= 0"),
+            ("patience", self.patience >= 0, "an integer >= 0"),
+        ]
+        for name, ok, allowed in checks:
+            if not ok:
+                raise UserError(f"{name} must be {allowed}. Received: {name}={getattr(self, name)}")
+
+
+def make_optimizer(config: FinetuneConfig, total_steps: int):
+    """AdamW with the warm-up / linear-decay schedule, no decay on biases and LayerNorm."""
+    schedule = WarmupLinearDecay(config.learning_rate,
+                                 int(total_steps * config.warmup_fraction), total_steps)
+    optimizer = keras.optimizers.AdamW(
+        learning_rate=schedule, weight_decay=config.weight_decay,
+        global_clipnorm=config.clip_norm or None)
+    optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
+    return optimizer
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """After every epoch: record the dev score, decide early stopping, write the checkpoint."""
+
+    def __init__(self, store: CheckpointStore, state: TrainingState, patience: int,
+                 examples_per_epoch: int):
+        super().__init__()
+        self.store, self.state = store, state
+        self.patience = patience
+        self.examples_per_epoch = examples_per_epoch
+        self.started = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = time.perf_counter() - self.started
+        logs = dict(logs or {})
+        entry = {k: float(v) for k, v in logs.items()}
+        entry.update(epoch=epoch + 1, seconds=round(seconds, 2),
+                     train_examples_per_second=round(self.examples_per_epoch / seconds, 2))
+        state = self.state
+        state.history.append(entry)
+        state.epochs_done = epoch + 1
+        score = logs.get("val_accuracy", logs.get("accuracy"))
+        improved = state.best_score is None or score > state.best_score
+        if improved:
+            state.best_score, state.best_epoch = float(score), epoch + 1
+            state.epochs_without_improvement = 0
+        else:
+            state.epochs_without_improvement += 1
+        if self.patience and state.epochs_without_improvement >= self.patience:
+            state.stopped_early = True
+            self.model.stop_training = True
+            logger.info("early stop after epoch %d: no dev improvement for %d epochs",
+                        epoch + 1, self.patience)
+        self.store.save(self.model, state, improved)
+
+
+def finetune(model, train_ds, dev_ds, config: FinetuneConfig, run_dir: str | os.PathLike,
+             train_examples: int, resume: bool = False, verbose="auto") -> dict:
+    """Fine-tune `model` in place and return the training summary.
+
+    Args:
+        model: a keras-hub text classifier, built inside the distribution strategy's scope
+            and under the chosen dtype policy.
+        train_ds: tokenised, shuffled `(x, y)` batches (`albert_tf.text.make_dataset`).
+        dev_ds: tokenised `(x, y)` batches for early stopping.
+        config: `FinetuneConfig`.
+        run_dir: folder for `checkpoints/` and TensorBoard `logs/`.
+        train_examples: number of training examples (for the schedule and throughput).
+        resume: continue from the last checkpoint in `run_dir`.
+        verbose: Keras progress bars ("auto", 0, 1 or 2).
+
+    Returns:
+        `{"history": [...per epoch...], "best_epoch", "best_dev_accuracy", "stopped_early",
+        "epochs_done", "config"}`; the model ends with its best dev weights.
+    """
+    from albert_tf.models import detached_preprocessor
+
+    run_dir = Path(run_dir)
+    store = CheckpointStore(run_dir)
+    if store.exists() and not resume:
+        raise UserError(f"{run_dir} already holds a checkpoint (epoch "
+                        f"{store.load_state().epochs_done}): pass --resume to continue it, "
+                        "or choose another run folder")
+    if resume and not store.exists():
+        logger.info("no checkpoint in %s: starting from the beginning", run_dir)
+    steps_per_epoch = math.ceil(train_examples / config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+    with model.distribute_strategy.scope():
+        model.compile(
+            optimizer=make_optimizer(config, total_steps),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+            jit_compile=config.jit_compile,
+        )
+    state = TrainingState()
+    if store.exists():
+        state = store.load_state()
+        store.restore_last(model, state)
+        logger.info("resuming after epoch %d of %d", state.epochs_done, config.epochs)
+
+    if state.epochs_done < config.epochs and not state.stopped_early:
+        callbacks = [
+            EpochCheckpoint(store, state, config.patience, train_examples),
+            keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs"), write_graph=False),
+        ]
+        with detached_preprocessor(model):
+            model.fit(train_ds, validation_data=dev_ds, epochs=config.epochs,
+                      initial_epoch=state.epochs_done, callbacks=callbacks, verbose=verbose)
+    store.restore_best(model, state)
+    return {
+        "history": state.history,
+        "epochs_done": state.epochs_done,
+        "best_epoch": state.best_epoch,
+        "best_dev_accuracy": state.best_score,
+        "stopped_early": state.stopped_early,
+        "config": asdict(config),
+    }

@@ -1,0 +1,194 @@
+"""The fine-tuning job: data source -> splits -> tokenizer -> model -> fine-tune -> evaluate.
+
+This is what `albert-tf finetune` and `make demo` run, and what the recipe runner's fine-tuning
+stage calls. Everything it produces goes to one run folder:
+
+    run_dir/
+      tokenizer.model     SentencePiece model trained on the training split (named configs)
+      checkpoints/        per-epoch checkpoints (resume)
+      logs/               TensorBoard
+      model/              the fine-tuned classifier, keras-hub preset format, with its
+                          label_names.json
+      metrics.json        dev and test metrics, training history, throughput
+"""
+
+import json
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from albert_tf.errors import UserError
+from albert_tf.train.finetune import FinetuneConfig
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class DataSpec:
+    """Which examples to use.
+
+    Args:
+        source: a named source (`rotten-tomatoes`, `movie-snippets`, `a+b`), a CSV / TSV /
+            JSONL path, or `tfds:NAME`.
+        text_column, pair_column, label_column: columns of a file source.
+        seed: split and subset seed.
+        train_limit, dev_limit, test_limit: stratified subsets for CPU budgets (None: all).
+    """
+
+    source: str = "rotten-tomatoes"
+    text_column: str = "text"
+    pair_column: str | None = None
+    label_column: str = "label"
+    seed: int = 0
+    train_limit: int | None = None
+    dev_limit: int | None = None
+    test_limit: int | None = None
+
+
+@dataclass
+class FinetuneJob:
+    """A whole fine-tuning job.
+
+    Args:
+        data: `DataSpec`.
+        model: named configuration, preset name, preset folder or `minilm-teacher`.
+        tokenizer: SentencePiece `.model` for named configurations; None trains one with
+            `vocab_size` pieces on the training split.
+        vocab_size: pieces of a newly trained tokenizer.
+        sequence_length: tokens per example.
+        train: `FinetuneConfig`.
+        precision: `float32`, `mixed_bfloat16` or `mixed_float16`.
+        strategy: `default`, `mirrored`, `multi-worker` or `tpu`.
+    """
+
+    data: DataSpec = field(default_factory=DataSpec)
+    model: str = "albert-small"
+    tokenizer: str | None = None
+    vocab_size: int = 8000
+    sequence_length: int = 128
+    train: FinetuneConfig = field(default_factory=FinetuneConfig)
+    precision: str = "float32"
+    strategy: str = "default"
+
+
+def load_splits(spec: DataSpec):
+    """The train / dev / test examples of `spec`, subsetted to its limits."""
+    from albert_tf.data import load_source, make_splits, subset
+
+    kwargs = {}
+    if spec.source.endswith((".csv", ".tsv", ".jsonl")):
+        kwargs = dict(text_column=spec.text_column, pair_column=spec.pair_column,
+                      label_column=spec.label_column)
+    splits = make_splits(load_source(spec.source, **kwargs), seed=spec.seed)
+    limits = {"train": spec.train_limit, "dev": spec.dev_limit, "test": spec.test_limit}
+    parts = {}
+    for name, limit in limits.items():
+        part = getattr(splits, name)
+        if limit is not None:
+            if limit < 1:
+                raise UserError(f"{name}_limit must be >= 1. Received: {limit}")
+            if limit < len(part.texts):
+                part = subset(part, limit, seed=spec.seed)
+        parts[name] = part
+    return parts["train"], parts["dev"], parts["test"]
+
+
+def _tokenizer_for(job: FinetuneJob, train, run_dir: Path):
+    """The job's SentencePiece model: given, already trained in this run, or trained now."""
+    from albert_tf.models import ALBERT_CONFIGS
+    from albert_tf.text import train_sentencepiece
+
+    if job.model not in ALBERT_CONFIGS:
+        return None  # presets and saved models bring their own tokenizer
+    if job.tokenizer:
+        return job.tokenizer
+    path = run_dir / "tokenizer.model"
+    if not path.is_file():
+        texts = list(train.texts) + list(train.pairs or [])
+        train_sentencepiece(texts, path, vocab_size=job.vocab_size, seed=job.data.seed)
+    return str(path)
+
+
+def run_finetune_job(job: FinetuneJob, run_dir: str | os.PathLike, resume: bool = False,
+                     verbose="auto") -> dict:
+    """Run `job` into `run_dir` and return its metrics (also written to metrics.json)."""
+    import keras
+
+    from albert_tf.evaluate import evaluate, write_json
+    from albert_tf.models import build_classifier, count_parameters, save_classifier
+    from albert_tf.text import make_dataset
+    from albert_tf.train.finetune import finetune
+    from albert_tf.train.strategy import make_strategy, set_precision
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    # Seed first: it clears TensorFlow's kernel cache, which must happen before tokenisers exist.
+    keras.utils.set_random_seed(job.train.seed)
+    set_precision(job.precision)
+    strategy = make_strategy(job.strategy)
+
+    train, dev, test = load_splits(job.data)
+    label_names = list(train.label_names)
+    logger.info("data: %d train, %d dev, %d test examples, labels %s",
+                len(train.texts), len(dev.texts), len(test.texts), label_names)
+    tokenizer = _tokenizer_for(job, train, run_dir)
+    with strategy.scope():
+        model = build_classifier(job.model, num_classes=len(label_names), tokenizer=tokenizer,
+                                 sequence_length=job.sequence_length)
+    preprocessor = model.preprocessor
+    batch = job.train.batch_size
+    train_ds = make_dataset(train, preprocessor, batch, shuffle=True, seed=job.train.seed)
+    dev_ds = make_dataset(dev, preprocessor, batch)
+    test_ds = make_dataset(test, preprocessor, batch)
+
+    started = time.perf_counter()
+    summary = finetune(model, train_ds, dev_ds, job.train, run_dir,
+                       train_examples=len(train.texts), resume=resume, verbose=verbose)
+    train_seconds = time.perf_counter() - started
+    save_classifier(model, run_dir / "model", label_names)
+
+    dev_metrics = evaluate(model, dev_ds, dev.labels, label_names)
+    test_metrics = evaluate(model, test_ds, test.labels, label_names)
+    # Steady-state throughput: the first epoch also traces and compiles the step function.
+    rates = [e["train_examples_per_second"] for e in summary["history"]]
+    steady = rates[1:] or rates
+    metrics = {
+        "job": asdict(job),
+        "examples": {"train": len(train.texts), "dev": len(dev.texts), "test": len(test.texts)},
+        **count_parameters(model),
+        "train_seconds_this_process": round(train_seconds, 1),
+        "train_examples_per_second": round(sorted(steady)[len(steady) // 2], 2) if steady else None,
+        "training": summary,
+        "dev": dev_metrics,
+        "test": test_metrics,
+    }
+    write_json(metrics, run_dir / "metrics.json")
+    logger.info("test accuracy %.4f, macro-F1 %.4f", test_metrics["accuracy"],
+                test_metrics["macro_f1"])
+    return metrics
+
+
+def format_result_table(metrics: dict) -> str:
+    """A plain-text table of a job's results, for the CLI."""
+    rows = [
+        ("model", metrics["job"]["model"]),
+        ("data", f"{metrics['job']['data']['source']} (train {metrics['examples']['train']}, "
+                 f"dev {metrics['examples']['dev']}, test {metrics['examples']['test']})"),
+        ("parameters", f"{metrics['parameters']:,} "
+                       f"({metrics['parameters_without_token_embedding']:,} without token "
+                       "embeddings)"),
+        ("epochs", f"{metrics['training']['epochs_done']} (best {metrics['training']['best_epoch']})"),
+        ("train examples/s", f"{metrics['train_examples_per_second']}"),
+        ("dev accuracy", f"{metrics['dev']['accuracy']:.4f}"),
+        ("test accuracy", f"{metrics['test']['accuracy']:.4f}"),
+        ("test macro-F1", f"{metrics['test']['macro_f1']:.4f}"),
+        ("test loss", f"{metrics['test']['loss']:.4f}"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
+    names = metrics["test"]["label_names"]
+    lines.append("confusion (rows true, cols predicted): " + json.dumps(
+        dict(zip(names, metrics["test"]["confusion_matrix"]))))
+    return "\n".join(lines)
