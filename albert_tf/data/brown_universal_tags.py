@@ -17,6 +17,7 @@ are ADP like Penn's IN, interjections are X). Compound tags are reduced before t
 
 from __future__ import annotations
 
+import functools
 import re
 
 UNIVERSAL_TAGS = ("NOUN", "VERB", "ADJ", "ADV", "PRON", "DET", "ADP", "NUM", "CONJ", "PRT", ".", "X")
@@ -127,6 +128,7 @@ def brown_base_tag(tag: str) -> str:
     return stripped
 
 
+@functools.lru_cache(maxsize=4096)  # the corpus has under 500 distinct tags and 1.16 M tokens
 def brown_to_universal(tag: str) -> str:
     """The universal tag (one of `UNIVERSAL_TAGS`) for a Brown tag, compound tags included.
 

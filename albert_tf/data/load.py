@@ -107,7 +107,7 @@ def _load_one(part: str, options: dict) -> TextExamples:
             raise UserError(f"{part!r} is model weights, not a data set; get its folder with fetch_source({part!r})")
         given = [k for k in ("text_column", "pair_column", "label_column", "label_names", "num_classes") if options[k] is not None]
         if given:
-            raise UserError(f"{', '.join(given)} apply to files and tfds sources, not to the named source {part!r}")
+            raise UserError(f"{', '.join(given)}: only for files and tfds sources, not for the named source {part!r}")
         return source.parse(fetch_source(part))
     if part.startswith(TFDS_PREFIX):
         if options["label_names"] is not None or options["num_classes"] is not None:
