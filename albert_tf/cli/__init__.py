@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "albert_tf.cli.evaluate",
     "albert_tf.cli.predict",
     "albert_tf.cli.demo",
+    "albert_tf.cli.distill",
 ]
 
 

