@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "albert_tf.cli.predict",
     "albert_tf.cli.demo",
     "albert_tf.cli.distill",
+    "albert_tf.cli.prune",
 ]
 
 
