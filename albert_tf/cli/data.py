@@ -27,7 +27,9 @@ def register(subparsers) -> None:
     fetch.add_argument("--refresh", action="store_true", help="download and extract again even if cached")
     fetch.set_defaults(func=run_fetch)
 
-    show = actions.add_parser("show", help="examples, label distribution, split sizes and sample rows of a source")
+    show = actions.add_parser(
+        "show", help="examples, label distribution, split sizes and sample rows of a source"
+    )
     show.add_argument(
         "name",
         help="a named source, a .csv/.tsv/.jsonl file, tfds:NAME, or several joined with '+'",
@@ -50,7 +52,8 @@ def run_list(args: argparse.Namespace) -> int:
     print(f"cache: {cache_dir()}")
     for source in NAMED_SOURCES.values():
         state = "cached" if is_fetched(source.name) else "not fetched"
-        print(f"{source.name:16} {source.pin.describe():42} {source.pin.size / 1e6:6.1f} MB  {state:11}  {source.description}")
+        size = f"{source.pin.size / 1e6:6.1f} MB"
+        print(f"{source.name:16} {source.pin.describe():42} {size}  {state:11}  {source.description}")
     return 0
 
 

@@ -4,7 +4,7 @@ Layout under `cache_dir()`:
 
     sources/<name>-<version>/            a complete, verified copy (renamed into place whole)
     sources/<name>-<version>/MANIFEST.json   written last: pin + sha256 and size of every file
-    staging/<name>-<version>/            a fetch in progress (only the lock holder touches it)
+    staging/<name>-<version>/<attempt>/  a fetch in progress (only the lock holder touches it)
     locks/<name>-<version>.lock          fcntl lock serialising fetches of that source
 
 A copy counts as complete only if its folder exists under `sources/` with a manifest that
@@ -20,8 +20,8 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 logger = logging.getLogger(__name__)
 

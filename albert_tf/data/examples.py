@@ -12,8 +12,8 @@ import json
 import logging
 import os
 import unicodedata
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -78,9 +78,13 @@ class TextExamples:
         self.label_names = list(self.label_names)
         n = len(self.texts)
         if self.pairs is not None and len(self.pairs) != n:
-            raise ValueError(f"`pairs` must have one entry per text. Received: {len(self.pairs)} pairs and {n} texts")
+            raise ValueError(
+                f"`pairs` must have one entry per text. Received: {len(self.pairs)} pairs and {n} texts"
+            )
         if self.labels.shape[0] != n:
-            raise ValueError(f"`labels` must have one entry per text. Received: {self.labels.shape[0]} labels and {n} texts")
+            raise ValueError(
+                f"`labels` must have one entry per text. Received: {self.labels.shape[0]} labels and {n} texts"
+            )
         if self.label_names:
             if n and (self.labels.min() < 0 or self.labels.max() >= len(self.label_names)):
                 raise ValueError(
@@ -106,7 +110,7 @@ class TextExamples:
         """True when the examples carry labels (label_names is not empty)."""
         return bool(self.label_names)
 
-    def select(self, indices: Sequence[int] | np.ndarray) -> "TextExamples":
+    def select(self, indices: Sequence[int] | np.ndarray) -> TextExamples:
         """The examples at `indices`, in that order, as a new `TextExamples`.
 
         Args:
@@ -165,7 +169,9 @@ def load_label_map(path: str | os.PathLike) -> list[str]:
     try:
         names = json.loads(path.read_text(encoding="utf-8"))["label_names"]
     except FileNotFoundError:
-        raise UserError(f"label map {path} does not exist; write one with TextExamples.save_label_map") from None
+        raise UserError(
+            f"label map {path} does not exist; write one with TextExamples.save_label_map"
+        ) from None
     except (ValueError, KeyError, TypeError):
         raise UserError(f"label map {path} is not a JSON object with a 'label_names' list") from None
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
@@ -232,7 +238,9 @@ def concatenate(parts: Iterable[TextExamples]) -> TextExamples:
             )
     keep_splits = all(p.assigned_splits is not None for p in parts)
     if not keep_splits and any(p.assigned_splits is not None for p in parts):
-        logger.info("combined sources: not all have their own splits, so make_splits will split them all anew")
+        logger.info(
+            "combined sources: not all have their own splits, so make_splits will split them all anew"
+        )
     combined = TextExamples(
         texts=[t for p in parts for t in p.texts],
         pairs=None if first.pairs is None else [t for p in parts for t in p.pairs],

@@ -110,7 +110,9 @@ def fetch_cached_copy(source: str | NamedSource, refresh: bool = False) -> Cache
             _fetch_into_cache(source)
             copy = verified_copy(source)
     if copy is None:
-        raise RuntimeError(f"fetch of {source.name} finished without a verified copy at {source_folder(source)}")
+        raise RuntimeError(
+            f"fetch of {source.name} finished without a verified copy at {source_folder(source)}"
+        )
     return copy
 
 
@@ -156,7 +158,9 @@ def verified_copy(source: NamedSource) -> CachedCopy | None:
             )
     kept = folder / source.kept_path
     if not kept.exists():
-        raise UserError(f"cached copy of {source.name} at {folder} lacks {source.kept_path}; fetch it with --refresh")
+        raise UserError(
+            f"cached copy of {source.name} at {folder} lacks {source.kept_path}; fetch it with --refresh"
+        )
     return CachedCopy(
         name=source.name,
         path=kept,
@@ -183,8 +187,11 @@ def _matches_pin(manifest: dict, source: NamedSource) -> bool:
 
 def _fetch_into_cache(source: NamedSource) -> None:
     """Download, verify, extract and install `source` (caller holds the source's lock)."""
-    staging = cache_dir() / "staging" / source.cache_key
-    shutil.rmtree(staging, ignore_errors=True)  # leftovers of a fetch that was killed
+    source_staging = cache_dir() / "staging" / source.cache_key
+    shutil.rmtree(source_staging, ignore_errors=True)  # leftovers of a fetch that was killed
+    # A fresh folder per attempt: a registry client orphaned by a killed fetch can only write
+    # into its own attempt's folder, never into this one.
+    staging = source_staging / uuid.uuid4().hex
     staging.mkdir(parents=True)
     try:
         logger.info("fetching %s (%s) into %s", source.name, source.pin.describe(), cache_dir())
@@ -221,5 +228,4 @@ def _fetch_into_cache(source: NamedSource) -> None:
         size_mb = sum(f["size"] for f in files.values()) / 1e6
         logger.info("%s ready at %s (%d files, %.1f MB)", source.name, final, len(files), size_mb)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
+        shutil.rmtree(source_staging, ignore_errors=True)

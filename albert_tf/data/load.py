@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from albert_tf.data.brown_corpus import detokenize, read_brown_sentences
 from albert_tf.data.examples import TextExamples, concatenate, deduplicate
@@ -80,7 +80,9 @@ def load_source(
     if len(loaded) == 1:
         return deduplicate(loaded[0])
     combined = concatenate(loaded)
-    logger.info("%s: %d examples after combining %s", combined.source, len(combined), [len(p) for p in loaded])
+    logger.info(
+        "%s: %d examples after combining %s", combined.source, len(combined), [len(p) for p in loaded]
+    )
     return combined
 
 
@@ -104,14 +106,24 @@ def _load_one(part: str, options: dict) -> TextExamples:
     if part in NAMED_SOURCES:
         source = NAMED_SOURCES[part]
         if source.parse is None:
-            raise UserError(f"{part!r} is model weights, not a data set; get its folder with fetch_source({part!r})")
-        given = [k for k in ("text_column", "pair_column", "label_column", "label_names", "num_classes") if options[k] is not None]
+            raise UserError(
+                f"{part!r} is model weights, not a data set; get its folder with fetch_source({part!r})"
+            )
+        given = [
+            k
+            for k in ("text_column", "pair_column", "label_column", "label_names", "num_classes")
+            if options[k] is not None
+        ]
         if given:
-            raise UserError(f"{', '.join(given)}: only for files and tfds sources, not for the named source {part!r}")
+            raise UserError(
+                f"{', '.join(given)}: only for files and tfds sources, not for the named source {part!r}"
+            )
         return source.parse(fetch_source(part))
     if part.startswith(TFDS_PREFIX):
         if options["label_names"] is not None or options["num_classes"] is not None:
-            raise UserError("label_names and num_classes apply to files; tfds sources bring their own label names")
+            raise UserError(
+                "label_names and num_classes apply to files; tfds sources bring their own label names"
+            )
         return load_tfds(
             part,
             text_column=options["text_column"],

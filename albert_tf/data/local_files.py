@@ -13,8 +13,9 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -69,9 +70,13 @@ def read_text_file(
     for line, row in rows:
         missing = [c for c in wanted if c not in row]
         if missing:
-            where = "the header" if suffix != ".jsonl" else f"line {line}"
+            columns = ", ".join(map(str, row)) or "(none)"
+            if suffix == ".jsonl":
+                raise UserError(
+                    f"{path.name} line {line}: column {missing[0]!r} is missing; columns are: {columns}"
+                )
             raise UserError(
-                f"{path.name}: column {missing[0]!r} is not in {where}; columns are: {', '.join(map(str, row)) or '(none)'}"
+                f"{path.name}: column {missing[0]!r} is not in the header; columns are: {columns}"
             )
         texts.append(_text_value(path, line, row, text_column))
         if pair_column is not None:
@@ -127,7 +132,8 @@ def _delimited_rows(path: Path, content: str, suffix: str) -> Iterator[tuple[int
             continue
         if len(values) != len(header):
             raise UserError(
-                f"{path.name} line {start}: {len(values)} fields, but the header names {len(header)} ({', '.join(header)})"
+                f"{path.name} line {start}: {len(values)} fields, but the header names {len(header)} "
+                f"({', '.join(header)})"
             )
         yield start, dict(zip(header, values))
 
@@ -142,7 +148,9 @@ def _jsonl_rows(path: Path, content: str) -> Iterator[tuple[int, dict[str, Any]]
         except ValueError as exc:
             raise UserError(f"{path.name} line {line_number}: not valid JSON ({exc})") from None
         if not isinstance(row, dict):
-            raise UserError(f"{path.name} line {line_number}: expected a JSON object, got {type(row).__name__}")
+            raise UserError(
+                f"{path.name} line {line_number}: expected a JSON object, got {type(row).__name__}"
+            )
         yield line_number, row
 
 
@@ -166,7 +174,9 @@ def _label_ids(
     values = []
     for line, value in zip(lines, raw_labels):
         if isinstance(value, bool) or not isinstance(value, (int, str)):
-            raise UserError(f"{path.name} line {line}: label {json.dumps(value)} must be an integer or a string")
+            raise UserError(
+                f"{path.name} line {line}: label {json.dumps(value)} must be an integer or a string"
+            )
         if isinstance(value, str):
             value = value.strip()
             if not value:
@@ -176,7 +186,9 @@ def _label_ids(
     if label_names is not None:
         names = list(label_names)
         if num_classes is not None and len(names) != num_classes:
-            raise UserError(f"label_names has {len(names)} names but num_classes is {num_classes}; give matching values")
+            raise UserError(
+                f"label_names has {len(names)} names but num_classes is {num_classes}; give matching values"
+            )
         index = {name: i for i, name in enumerate(names)}
         ids = []
         for line, value in zip(lines, values):

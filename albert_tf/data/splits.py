@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -97,8 +97,9 @@ def stratified_partition(
 ) -> list[np.ndarray]:
     """Partition positions 0..len(labels)-1 into parts with the given fractions, per label.
 
-    Within each label the positions are shuffled and cut by largest-remainder rounding, so
-    every part gets its share of every label. Each part comes back in shuffled order.
+    Within each label the positions are shuffled and cut into the parts' shares (rounded
+    so that the overall part sizes stay as close as possible to the fractions), so every part
+    gets its share of every label. Each part comes back in shuffled order.
 
     Args:
         labels: label id per position.
@@ -113,16 +114,38 @@ def stratified_partition(
     members = [np.flatnonzero(labels == c) for c in classes]
     members = [rng.permutation(idx) for idx in members]
     if total is not None:
-        firsts = _largest_remainder(np.array([len(m) for m in members]) * (total / max(1, len(labels))), total)
+        firsts = _largest_remainder(
+            np.array([len(m) for m in members]) * (total / max(1, len(labels))), total
+        )
         counts = [np.array([k, len(m) - k]) for k, m in zip(firsts, members)]
     else:
-        counts = [_largest_remainder(len(m) * np.asarray(fractions, float), len(m)) for m in members]
+        counts = _per_label_counts([len(m) for m in members], np.asarray(fractions, float))
     parts: list[list[np.ndarray]] = [[] for _ in fractions]
     for idx, cut in zip(members, counts):
         bounds = np.concatenate([[0], np.cumsum(cut)])
         for p in range(len(fractions)):
             parts[p].append(idx[bounds[p] : bounds[p + 1]])
     return [rng.permutation(np.concatenate(p)) if p else np.zeros(0, np.int64) for p in parts]
+
+
+def _per_label_counts(label_sizes: list[int], fractions: np.ndarray) -> list[np.ndarray]:
+    """Cut each label's examples into parts: its floor share, plus leftovers to the parts
+    furthest behind their overall share so far (so 5 + 5 examples at 0.8/0.1/0.1 give
+    8/1/1 overall, not 8/2/0)."""
+    allocated = np.zeros(len(fractions), np.int64)
+    seen = 0
+    counts = []
+    for size in label_sizes:
+        seen += size
+        cut = np.floor(size * fractions).astype(np.int64)
+        deficit = seen * fractions - (allocated + cut)
+        for _ in range(size - int(cut.sum())):
+            k = int(np.argmax(deficit))  # ties: the earlier part (train, then dev)
+            cut[k] += 1
+            deficit[k] -= 1
+        allocated += cut
+        counts.append(cut)
+    return counts
 
 
 def _largest_remainder(quotas: np.ndarray, total: int) -> np.ndarray:

@@ -15,7 +15,8 @@ The conversion from a `tf.data.Dataset` of feature dicts (`examples_from_tf_data
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +59,7 @@ def load_tfds(
         UserError: tensorflow-datasets is not installed, the name is unknown, or a column is
             missing.
     """
-    name = spec[len(TFDS_PREFIX):] if spec.startswith(TFDS_PREFIX) else spec
+    name = spec[len(TFDS_PREFIX) :] if spec.startswith(TFDS_PREFIX) else spec
     try:
         import tensorflow_datasets as tfds
     except ImportError:
@@ -76,7 +77,9 @@ def load_tfds(
     label_column = label_column or "label"
     features = builder.info.features
     # ClassLabel features carry their names; other label features get "0", "1", ...
-    label_names = list(getattr(features[label_column], "names", None) or []) if label_column in features else []
+    label_names = (
+        list(getattr(features[label_column], "names", None) or []) if label_column in features else []
+    )
     return examples_from_split_datasets(
         datasets,
         source=spec,
@@ -142,11 +145,14 @@ def examples_from_split_datasets(
     if text_column is None:
         text_column = next((c for c in TEXT_FEATURE_CANDIDATES if c in features), None)
         if text_column is None:
-            raise UserError(f"{source}: no text feature found; pass text_column (features: {', '.join(sorted(features))})")
+            raise UserError(
+                f"{source}: no text feature found; pass text_column (features: {', '.join(sorted(features))})"
+            )
         if pair_column is None and PAIR_FEATURE_CANDIDATES.get(text_column) in features:
             pair_column = PAIR_FEATURE_CANDIDATES[text_column]
     converted = {
-        split: examples_from_tf_dataset(ds, text_column, pair_column, label_column) for split, ds in datasets.items()
+        split: examples_from_tf_dataset(ds, text_column, pair_column, label_column)
+        for split, ds in datasets.items()
     }
 
     def labelled(split: str) -> bool:
@@ -164,7 +170,9 @@ def examples_from_split_datasets(
         test_split, dev_split = ("validation" if labelled("validation") else None), None
     if dev_split is None:
         # Carve dev from train, stratified and seeded, so train/dev/test stay disjoint and labelled.
-        dev_idx, _ = stratified_partition(train_labels, (DEV_FRACTION_OF_TRAIN, 1 - DEV_FRACTION_OF_TRAIN), seed)
+        dev_idx, _ = stratified_partition(
+            train_labels, (DEV_FRACTION_OF_TRAIN, 1 - DEV_FRACTION_OF_TRAIN), seed
+        )
         train_assignment[dev_idx] = "dev"
     else:
         parts.append(converted[dev_split])

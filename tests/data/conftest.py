@@ -62,12 +62,18 @@ def temp_cache(tmp_path, monkeypatch):
 
 @pytest.fixture
 def start_python():
-    """Starts `python -c code` with the repo importable and a given ALBERT_TF_CACHE."""
+    """Starts `python -c code` in its own process group, with the repo importable and a given
+    ALBERT_TF_CACHE."""
 
     def start(code: str, cache: Path) -> subprocess.Popen:
         env = dict(os.environ, ALBERT_TF_CACHE=str(cache), PYTHONPATH=str(REPO_ROOT))
         return subprocess.Popen(
-            [sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            [sys.executable, "-c", code],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
         )
 
     return start

