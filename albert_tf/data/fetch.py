@@ -168,7 +168,7 @@ def verified_copy(source: NamedSource) -> CachedCopy | None:
         sha256=manifest["sha256"],
         size=sum(f["size"] for f in files.values()),
         file_count=len(files),
-        fetch_id=manifest["fetch_id"],
+        fetch_id=str(manifest.get("fetch_id", "")),
     )
 
 

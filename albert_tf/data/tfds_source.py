@@ -150,9 +150,11 @@ def examples_from_split_datasets(
             )
         if pair_column is None and PAIR_FEATURE_CANDIDATES.get(text_column) in features:
             pair_column = PAIR_FEATURE_CANDIDATES[text_column]
+    # Only these three are used; others (e.g. IMDB's 50,000 "unsupervised" reviews) are skipped.
     converted = {
         split: examples_from_tf_dataset(ds, text_column, pair_column, label_column)
         for split, ds in datasets.items()
+        if split in ("train", "validation", "test")
     }
 
     def labelled(split: str) -> bool:

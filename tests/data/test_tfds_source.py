@@ -54,8 +54,10 @@ def test_conversion_with_pairs_and_labelled_test():
     )
     validation = _dataset(sentence1=[b"e"], sentence2=[b"v"], label=[1])
     test = _dataset(sentence1=[b"f"], sentence2=[b"u"], label=[0])
+    unsupervised = _dataset(sentence1=[b"g"], sentence2=[b"t"], label=[-1])
     examples = examples_from_split_datasets(
-        {"train": train, "validation": validation, "test": test}, source="tfds:pairs"
+        {"train": train, "validation": validation, "test": test, "unsupervised": unsupervised},
+        source="tfds:pairs",
     )
     assert examples.pairs == ["w", "x", "y", "z", "v", "u"]  # sentence2 picked as the pair of sentence1
     assert examples.assigned_splits == ["train"] * 4 + ["dev", "test"]
