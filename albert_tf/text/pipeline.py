@@ -41,15 +41,21 @@ def make_dataset(examples, preprocessor, batch_size: int = 32, shuffle: bool = F
     """
     import tensorflow as tf
 
+    def features(x):
+        # Keyword `x=`: a positional (texts, pairs) tuple would be read as (x, y).
+        out = preprocessor(x=x)
+        # int32 mask, as the backbones declare it: bool tensors cannot cross replicas
+        # under tf.distribute (MirroredStrategy rejects them).
+        return {**out, "padding_mask": tf.cast(out["padding_mask"], tf.int32)}
+
     inputs = raw_inputs(examples)
     if with_labels:
         labels = np.asarray(examples.labels, dtype=np.int32)
         ds = tf.data.Dataset.from_tensor_slices((inputs, labels))
-        # Keyword `x=`: a positional (texts, pairs) tuple would be read as (x, y).
-        tokenize = lambda x, y: preprocessor(x=x, y=y)  # noqa: E731
+        tokenize = lambda x, y: (features(x), y)  # noqa: E731
     else:
         ds = tf.data.Dataset.from_tensor_slices(inputs)
-        tokenize = lambda x: preprocessor(x=x)  # noqa: E731
+        tokenize = features
     ds = (ds.batch(TOKENIZE_CHUNK)
             .map(tokenize, num_parallel_calls=tf.data.AUTOTUNE)
             .unbatch()

@@ -159,7 +159,7 @@ def finetune(model, train_ds, dev_ds, config: FinetuneConfig, run_dir: str | os.
             keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs"), write_graph=False),
         ]
         with detached_preprocessor(model):
-            model.fit(train_ds, validation_data=dev_ds, epochs=config.epochs,
+            model.fit(train_ds, validation_data=dev_ds, epochs=config.epochs, shuffle=False,
                       initial_epoch=state.epochs_done, callbacks=callbacks, verbose=verbose)
     store.restore_best(model, state)
     return {
