@@ -37,7 +37,8 @@ def register(subparsers):
     unstructured.add_argument("--schedule", choices=["polynomial", "constant"],
                               default="polynomial",
                               help="sparsity schedule while fine-tuning (default: polynomial)")
-    unstructured.add_argument("--begin-step", type=non_negative_int, default=0)
+    unstructured.add_argument("--begin-step", type=non_negative_int, default=0,
+                              help="first fine-tuning step that may update masks (default: 0)")
     unstructured.add_argument("--end-step", type=non_negative_int, default=None,
                               help="step the final sparsity is reached (default: 2/3 of "
                                    "--fine-tune-steps)")
@@ -48,7 +49,8 @@ def register(subparsers):
                               help="exponent of the polynomial schedule (default: 3)")
     unstructured.add_argument("--block-size", type=_pair("x", "ROWSxCOLS such as 1x4"),
                               default=(1, 1), help="prune ROWSxCOLS tiles together, e.g. 1x4")
-    unstructured.add_argument("--block-pooling", choices=["AVG", "MAX"], default="AVG")
+    unstructured.add_argument("--block-pooling", choices=["AVG", "MAX"], default="AVG",
+                              help="how a tile's magnitudes are summarised (default: AVG)")
     unstructured.add_argument("--m-by-n", type=_pair(":", "M:N such as 2:4"), default=None,
                               help="zero M of every N consecutive kernel inputs (e.g. 2:4), "
                                    "instead of --sparsity")
@@ -70,13 +72,16 @@ def register(subparsers):
     structured.add_argument("--importance", choices=["magnitude", "taylor"], default="magnitude",
                             help="rank structures by weight magnitude (no data) or by "
                                  "first-order Taylor on calibration batches")
-    structured.add_argument("--calibration-batches", type=positive_int, default=8)
+    structured.add_argument("--calibration-batches", type=positive_int, default=8,
+                            help="training batches used by --importance taylor (default: 8)")
 
     train = parser.add_argument_group("fine-tuning and evaluation (need --data)")
     train.add_argument("--fine-tune-steps", type=non_negative_int, default=0,
                        help="training steps after pruning; 0 prunes one-shot (default: 0)")
-    train.add_argument("--learning-rate", type=positive_float, default=3e-5)
-    train.add_argument("--batch-size", type=positive_int, default=32)
+    train.add_argument("--learning-rate", type=positive_float, default=3e-5,
+                       help="Adam learning rate while fine-tuning (default: 3e-5)")
+    train.add_argument("--batch-size", type=positive_int, default=32,
+                       help="examples per step (default: 32)")
     train.add_argument("--evaluate", action="store_true",
                        help="measure test accuracy before and after pruning")
     add_data_arguments(parser)
