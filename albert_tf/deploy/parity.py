@@ -214,3 +214,39 @@ def tflite_parity(model, path, mode: str, texts=None) -> dict:
                                       "pairs_packed_identical": same}
             report["tokenization"]["identical"] &= same
     return report
+
+
+def saved_model_parity(model, folder, mode: str, text_pairs: bool = False, texts=None,
+                       label_names=None) -> dict:
+    """Output parity of both SavedModel signatures (raw text and tokens) with the Keras model.
+
+    Args:
+        model: the Keras classifier the SavedModel was exported from.
+        folder: the SavedModel (version) folder.
+        mode: "float32", or "keras-int8" for Keras int8 weights (errors only reported).
+        text_pairs: the text signature takes `text_pair` as well.
+        texts: texts to compare on (default `PARITY_TEXTS`).
+        label_names: the class names the SavedModel was exported with.
+    """
+    import tensorflow as tf
+
+    texts = list(PARITY_TEXTS if texts is None else texts)
+    pairs = list(reversed(texts)) if text_pairs else None
+    loaded = tf.saved_model.load(str(folder))
+    packed = pack_texts(model, texts, pairs)
+    reference = keras_probabilities(model, packed)
+    text_inputs = {"text": tf.constant(texts)}
+    if pairs is not None:
+        text_inputs["text_pair"] = tf.constant(pairs)
+    from_text = loaded.signatures["serving_default"](**text_inputs)
+    from_tokens = loaded.signatures["tokens"](
+        **{name: tf.constant(packed[name]) for name in TOKEN_INPUT_NAMES})
+    names = list(classifier_spec(model, label_names).label_names)
+    probabilities = from_text["probabilities"].numpy()
+    labels = [label.decode("utf-8") for label in from_text["label"].numpy()]
+    return {
+        "serving_default": output_parity(reference, probabilities, mode),
+        "tokens": output_parity(reference, from_tokens["probabilities"].numpy(), mode),
+        "labels_match_probabilities": labels == [names[i] for i in probabilities.argmax(-1)],
+        "tokenization": tokenization_parity(model, texts + (pairs or [])),
+    }

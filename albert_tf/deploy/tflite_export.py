@@ -25,6 +25,7 @@ can be checked against keras-hub and sentencepiece.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import logging
@@ -263,9 +264,13 @@ def _selective_int8(converter, config: TFLiteExportConfig) -> bytes:
     return debugger.get_nondebug_quantized_model()
 
 
-def convert_to_tflite(model, config: TFLiteExportConfig, representative_data=None,
-                      label_names=None) -> tuple[bytes, dict]:
-    """Convert `model` to TFLite bytes; returns `(bytes, conversion facts)`.
+@contextlib.contextmanager
+def tflite_converter(model, config: TFLiteExportConfig, representative_data=None,
+                     label_names=None):
+    """A configured `tf.lite.TFLiteConverter` for `model`, valid inside the `with` block.
+
+    The converter reads a temporary fixed-shape SavedModel (frozen, rewritten for 16x8) that
+    is deleted when the block ends.
 
     Args:
         model: a keras-hub `TextClassifier` with its preprocessor.
@@ -273,44 +278,62 @@ def convert_to_tflite(model, config: TFLiteExportConfig, representative_data=Non
         representative_data: calibration examples for `int8` / `int16x8` (the training
             split's examples, or packed inputs).
         label_names: class names in id order.
+
+    Yields:
+        `(converter, facts)`: facts describe the conversion (mode, signatures, rewrites, ...).
     """
     config = dataclasses.replace(config).validate()
     spec = classifier_spec(model, label_names)
     calibration = None
+    calibration_count = 0
     if config.mode in CALIBRATED_MODES:
         if representative_data is None:
             raise UserError(f"mode {config.mode} needs representative_data: examples from the "
                             "training split to calibrate activation ranges")
         packed = representative_inputs(model, representative_data, config.calibration_samples)
         calibration = _calibration_generator(packed, config.batch_size)
+        calibration_count = len(packed[TOKEN_INPUT_NAMES[0]])
     rewrites = (drop_index_normalization, split_squared_difference) \
         if config.mode == "int16x8" else ()
     signatures = _classifier_signatures(model, spec, config)
-    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="albert_tf_tflite_") as tmp:
         folder = Path(tmp) / "saved_model"
         counts = _write_conversion_saved_model(signatures, rewrites, folder)
-        converter = _converter(folder, list(signatures), config, calibration)
+        facts = {
+            "mode": config.mode,
+            "io_type": config.io_type,
+            "raw_text": config.raw_text,
+            "text_pairs": config.text_pairs,
+            "batch_size": config.batch_size,
+            "signatures": list(signatures),
+            "classifier": spec.to_dict(),
+            "graph_rewrites": counts,
+            "calibration_samples": calibration_count,
+            "denylisted_ops": list(config.denylisted_ops),
+            "denylisted_nodes": list(config.denylisted_nodes),
+        }
+        yield _converter(folder, list(signatures), config, calibration), facts
+
+
+def convert_to_tflite(model, config: TFLiteExportConfig, representative_data=None,
+                      label_names=None) -> tuple[bytes, dict]:
+    """Convert `model` to TFLite bytes; returns `(bytes, conversion facts)`.
+
+    Args:
+        model: a keras-hub `TextClassifier` with its preprocessor.
+        config: `TFLiteExportConfig`.
+        representative_data: calibration examples for `int8` / `int16x8`.
+        label_names: class names in id order.
+    """
+    started = time.perf_counter()
+    with tflite_converter(model, config, representative_data, label_names) as (converter, facts):
         logger.info("converting to TFLite (%s%s)", config.mode,
                     ", raw text" if config.raw_text else "")
         if config.denylisted_ops or config.denylisted_nodes:
             content = _selective_int8(converter, config)
         else:
             content = converter.convert()
-    facts = {
-        "mode": config.mode,
-        "io_type": config.io_type,
-        "raw_text": config.raw_text,
-        "text_pairs": config.text_pairs,
-        "batch_size": config.batch_size,
-        "signatures": list(signatures),
-        "classifier": spec.to_dict(),
-        "graph_rewrites": counts,
-        "calibration_samples": (len(next(iter(packed.values()))) if calibration else 0),
-        "denylisted_ops": list(config.denylisted_ops),
-        "denylisted_nodes": list(config.denylisted_nodes),
-        "conversion_seconds": round(time.perf_counter() - started, 2),
-    }
+    facts["conversion_seconds"] = round(time.perf_counter() - started, 2)
     return content, facts
 
 

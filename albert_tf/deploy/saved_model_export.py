@@ -1,0 +1,219 @@
+"""SavedModel for TF Serving: raw UTF-8 text in, probabilities and the label out.
+
+Signatures:
+
+* `serving_default`: `text` (`[batch]` strings; plus `text_pair` for pair models) ->
+  `probabilities` `[batch, classes]`, `label_id` `[batch]` int32, `label` `[batch]` string.
+  Tokenisation runs inside the graph with the model's own tokenizer through TF Text (see
+  `text_encoder`), so clients send plain strings. TF Serving needs TF Text's ops linked in
+  (the tensorflow/serving images since 2.x ship them).
+* `tokens`: `token_ids`, `segment_ids`, `padding_mask` (`[batch, sequence_length]`) -> the
+  same outputs, for clients that tokenise themselves.
+
+The version folder gets warm-up requests (`assets.extra/tf_serving_warmup_requests`), and the
+serving root a `models.config`. With `keras_int8=True` the exported copy has Keras 3's int8
+weights (`model.quantize("int8")`); the caller's model is not changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from albert_tf.deploy.classifier_graph import (
+    PROBABILITIES,
+    TOKEN_INPUT_NAMES,
+    classifier_spec,
+    probabilities_function,
+    token_input_signature,
+)
+from albert_tf.deploy.serving_layout import (
+    check_model_name,
+    check_version,
+    publish_version,
+    staging_dir,
+    version_dir,
+    write_models_config,
+)
+from albert_tf.deploy.serving_warmup import predict_log, write_warmup_requests
+from albert_tf.deploy.tflite_runner import PAIR_INPUT, TEXT_INPUT
+from albert_tf.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+TOKENS_SIGNATURE = "tokens"
+LABEL = "label"
+LABEL_ID = "label_id"
+DEFAULT_WARMUP_TEXTS = ("", "A gripping, beautifully acted film.", "Terrible. Just terrible!!!")
+
+
+def keras_int8_copy(model):
+    """A copy of `model` (no preprocessor) with Keras 3 int8 weights; `model` is unchanged."""
+    config = dict(model.get_config())
+    config["preprocessor"] = None
+    copy = type(model).from_config(config)
+    copy.set_weights(model.get_weights())
+    copy.quantize("int8")
+    return copy
+
+
+def _outputs(probabilities, label_names):
+    import tensorflow as tf
+
+    label_id = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+    return {PROBABILITIES: probabilities, LABEL_ID: label_id,
+            LABEL: tf.gather(tf.constant(list(label_names)), label_id)}
+
+
+def _build_archive(model, network, spec, text_pairs: bool):
+    """An `ExportArchive` with the raw-text and token signatures."""
+    import keras
+    import tensorflow as tf
+
+    from albert_tf.deploy.text_encoder import InGraphTextEncoder
+
+    archive = keras.export.ExportArchive()
+    archive.track(network)
+    encoder = InGraphTextEncoder(model, target="saved_model", spec=spec)
+    if isinstance(encoder.tokenizer, tf.Module):  # TF Text's SentencePiece op owns a resource
+        archive.track(encoder.tokenizer)
+    probabilities = probabilities_function(network)
+    names = spec.label_names
+
+    text = tf.TensorSpec([None], tf.string, name=TEXT_INPUT)
+    if text_pairs:
+        def classify_text(text, text_pair):
+            packed = encoder.encode(text, text_pair)
+            return _outputs(probabilities(*(packed[n] for n in TOKEN_INPUT_NAMES)), names)
+
+        text_signature = [text, tf.TensorSpec([None], tf.string, name=PAIR_INPUT)]
+    else:
+        def classify_text(text):
+            packed = encoder.encode(text)
+            return _outputs(probabilities(*(packed[n] for n in TOKEN_INPUT_NAMES)), names)
+
+        text_signature = [text]
+
+    def classify_tokens(token_ids, segment_ids, padding_mask):
+        return _outputs(probabilities(token_ids, segment_ids, padding_mask), names)
+
+    archive.add_endpoint("serving_default", classify_text, input_signature=text_signature)
+    archive.add_endpoint(TOKENS_SIGNATURE, classify_tokens,
+                         input_signature=token_input_signature(spec.sequence_length, None))
+    return archive
+
+
+def _warmup_logs(model, model_name: str, spec, texts, text_pairs: bool):
+    """Warm-up records: each text alone, all texts as one batch, one `tokens` request."""
+    from albert_tf.deploy.classifier_graph import pack_texts
+
+    texts = [str(t) for t in texts]
+    logs = []
+    batches = [[t] for t in texts] + ([texts] if len(texts) > 1 else [])
+    for batch in batches:
+        inputs = {TEXT_INPUT: np.asarray(batch, dtype=object)}
+        if text_pairs:
+            inputs[PAIR_INPUT] = np.asarray(list(reversed(batch)), dtype=object)
+        logs.append(predict_log(model_name, "serving_default", inputs))
+    packed = pack_texts(model, texts, list(reversed(texts)) if text_pairs else None)
+    logs.append(predict_log(model_name, TOKENS_SIGNATURE, packed))
+    return logs
+
+
+def _folder_size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def _tree_sha256(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def export_saved_model(model, output_dir, model_name: str = "albert", version: int = 1, *,
+                       label_names=None, text_pairs: bool = False, keras_int8: bool = False,
+                       warmup_texts=DEFAULT_WARMUP_TEXTS, base_path_prefix: str | None = None,
+                       overwrite: bool = False, parity: bool = True, parity_texts=None) -> dict:
+    """Write `<output_dir>/<model_name>/<version>/` for TF Serving, plus `models.config`.
+
+    Args:
+        model: a keras-hub `TextClassifier` with its preprocessor.
+        output_dir: the serving root (the folder TF Serving's `--model_config_file` lives in).
+        model_name: the served model's name.
+        version: integer version folder.
+        label_names: class names in id order (the `label` output); default the ids.
+        text_pairs: the text signature takes a second string, `text_pair`.
+        keras_int8: store Keras 3 int8 weights (`model.quantize("int8")` on a copy).
+        warmup_texts: texts for the warm-up records.
+        base_path_prefix: the serving root as the server sees it (e.g. `/models`), for
+            `models.config`; default the absolute local path.
+        overwrite: replace an existing version folder.
+        parity: compare both signatures with the Keras model on `parity_texts`.
+        parity_texts: texts for the parity check (default `parity.PARITY_TEXTS`).
+
+    Returns:
+        A JSON-serialisable report (also written to `<output_dir>/<model_name>.v<version>.json`).
+
+    Examples:
+    >>> export_saved_model(model, "serving", "sentiment", 1,
+    ...                    label_names=["negative", "positive"])  # doctest: +SKIP
+    """
+    from albert_tf.evaluate import write_json
+
+    check_model_name(model_name)
+    version = check_version(version)
+    spec = classifier_spec(model, label_names)
+    root = Path(output_dir)
+    target = version_dir(root, model_name, version)
+    if target.exists() and not overwrite:
+        raise UserError(f"{target} already exists: choose another version or pass overwrite")
+    network = keras_int8_copy(model) if keras_int8 else model
+    started = time.perf_counter()
+    staging = staging_dir(root, model_name, version)
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        archive = _build_archive(model, network, spec, text_pairs)
+        logger.info("writing SavedModel %s version %d%s", model_name, version,
+                    " (Keras int8 weights)" if keras_int8 else "")
+        archive.write_out(str(staging), verbose=False)
+        warmup = write_warmup_requests(
+            staging, _warmup_logs(model, model_name, spec, warmup_texts, text_pairs))
+    except Exception:
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    publish_version(staging, target, overwrite=overwrite)
+    config = write_models_config(root, base_path_prefix)
+    report = {
+        "artifact": "saved_model",
+        "path": str(target),
+        "model_name": model_name,
+        "version": version,
+        "models_config": str(config),
+        "warmup_requests": str(target / warmup.relative_to(staging)),
+        "signatures": {
+            "serving_default": [TEXT_INPUT] + ([PAIR_INPUT] if text_pairs else []),
+            TOKENS_SIGNATURE: list(TOKEN_INPUT_NAMES),
+        },
+        "outputs": [PROBABILITIES, LABEL_ID, LABEL],
+        "keras_int8": keras_int8,
+        "classifier": spec.to_dict(),
+        "size_bytes": _folder_size(target),
+        "sha256": _tree_sha256(target),
+        "export_seconds": round(time.perf_counter() - started, 2),
+    }
+    if parity:
+        from albert_tf.deploy.parity import saved_model_parity
+
+        report["parity"] = saved_model_parity(
+            model, target, "keras-int8" if keras_int8 else "float32", text_pairs=text_pairs,
+            texts=parity_texts, label_names=spec.label_names)
+    write_json(report, root / f"{model_name}.v{version}.json")
+    return report
