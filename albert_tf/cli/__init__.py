@@ -23,6 +23,8 @@ COMMAND_MODULES = [
     "albert_tf.cli.demo",
     "albert_tf.cli.distill",
     "albert_tf.cli.prune",
+    "albert_tf.cli.quantize",
+    "albert_tf.cli.export",
 ]
 
 
