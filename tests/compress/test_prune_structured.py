@@ -167,3 +167,13 @@ def test_only_albert_models_are_accepted():
                                              max_sequence_length=8)
     with pytest.raises(UserError, match="ALBERT"):
         structured_prune(backbone, StructuredPruneConfig(heads_fraction=0.5))
+
+
+def test_pruned_model_exports_to_a_saved_model(tmp_path, prune_features):
+    import tensorflow as tf
+
+    pruned, _ = structured_prune(tiny_albert_classifier(),
+                                 StructuredPruneConfig(heads_fraction=0.5, ffn_fraction=0.5))
+    pruned.export(str(tmp_path / "saved_model"), format="tf_saved_model", verbose=False)
+    served = tf.saved_model.load(str(tmp_path / "saved_model")).serve(prune_features)
+    np.testing.assert_allclose(np.asarray(served), outputs(pruned, prune_features), atol=1e-6)

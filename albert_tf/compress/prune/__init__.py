@@ -32,12 +32,18 @@ from albert_tf.compress.prune.structured import (
     structured_prune,
 )
 from albert_tf.compress.prune.targets import PrunableWeight, find_prunable_weights
-from albert_tf.compress.prune.transform import PruneConfig, UnstructuredPruneConfig, prune
+from albert_tf.compress.prune.transform import (
+    PruneConfig,
+    UnstructuredPruneConfig,
+    fine_tune,
+    prune,
+)
 
 __all__ = [
     "ConstantSparsity", "PolynomialDecay", "PrunableWeight", "PruneConfig", "PruningSchedule",
     "PruningState", "StructuredPlan", "StructuredPruneConfig", "UnstructuredPruneConfig",
     "UpdatePruningStep", "apply_structured_plan", "deserialize_schedule",
-    "find_prunable_weights", "plan_structured_pruning", "prune", "prune_low_magnitude",
-    "pruning_states", "strip_pruning", "structured_prune", "weight_sparsity",
+    "find_prunable_weights", "fine_tune", "plan_structured_pruning", "prune",
+    "prune_low_magnitude", "pruning_states", "strip_pruning", "structured_prune",
+    "weight_sparsity",
 ]

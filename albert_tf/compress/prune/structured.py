@@ -32,7 +32,6 @@ smaller, report = structured_prune(
 import dataclasses
 import logging
 
-import keras
 import keras_hub
 import numpy as np
 from keras import ops

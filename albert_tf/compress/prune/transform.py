@@ -159,7 +159,21 @@ def _without_preprocessor(model, data):
         model.preprocessor = preprocessor
 
 
-def _fine_tune(model, data, steps: int, learning_rate: float, callbacks) -> dict:
+def fine_tune(model, data, steps: int, learning_rate: float = 3e-5, callbacks=()) -> dict:
+    """Train a classifier for a fixed number of steps (recovery after pruning).
+
+    Args:
+        model: a keras-hub text classifier.
+        data: `tf.data.Dataset` of `(features, labels)` batches; repeated as needed.
+        steps: optimizer steps.
+        learning_rate: Adam learning rate.
+        callbacks: Keras callbacks, e.g. `[UpdatePruningStep()]`.
+
+    Returns:
+        The last step's training metrics (`loss`, `accuracy`).
+    """
+    if steps < 1:
+        raise UserError(f"steps must be >= 1. Received: {steps}")
     activation = getattr(model, "activation", None)
     from_logits = getattr(activation, "__name__", "linear") != "softmax"
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
@@ -167,7 +181,7 @@ def _fine_tune(model, data, steps: int, learning_rate: float, callbacks) -> dict
                   metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
     with _without_preprocessor(model, data):
         history = model.fit(data.repeat(), steps_per_epoch=steps, epochs=1,
-                            callbacks=callbacks, verbose="auto")
+                            callbacks=list(callbacks), verbose="auto")
     return {name: float(values[-1]) for name, values in history.history.items()}
 
 
@@ -216,8 +230,8 @@ def prune(model, config: PruneConfig, data=None):
                 state.update_masks(unstructured.sparsity)
     if config.fine_tune_steps:
         logger.info("fine-tuning %d steps", config.fine_tune_steps)
-        metrics["fine_tune"] = _fine_tune(model, data, config.fine_tune_steps,
-                                          config.learning_rate, callbacks)
+        metrics["fine_tune"] = fine_tune(model, data, config.fine_tune_steps,
+                                         config.learning_rate, callbacks)
     if unstructured is not None:
         pruned = [p.target for state in pruning_states(model) for p in state.pruned]
         strip_pruning(model)

@@ -1,0 +1,222 @@
+"""Pruning on rotten-tomatoes: accuracy against sparsity, and a structurally pruned ALBERT.
+
+Measures, on a held-out test subset:
+
+1. unstructured magnitude pruning at each `--sparsities` value: test accuracy one-shot (masks at
+   the target, no training) and after `--recovery-steps` fine-tuning steps with the polynomial
+   schedule, and the gzip-compressed size of the saved weights (`model.weights.h5`);
+2. structured pruning (`--heads-fraction`, `--ffn-fraction`, `--depth`): parameters, batch-1
+   latency of the Keras model (graph mode) and test accuracy, one-shot and after recovery.
+
+The model pruned is `--model` (a saved classifier folder, e.g. from `albert-tf finetune` or
+`albert-tf distill`) or, by default, an albert-small-size ALBERT made from the pretrained MiniLM
+teacher (`albertize`: E=128, `--groups` shared groups) and fine-tuned here for
+`--baseline-epochs`: ALBERT weights trained from scratch stay at the majority class on CPU
+budgets (see DESIGN.md), so pruning them would measure nothing.
+
+Writes `results.json` and `results.md` to `--output`; prints the tables.
+
+Example (about 15 minutes on 2 CPU cores):
+    python benchmarks/prune_rotten_tomatoes.py --output runs/bench_prune
+"""
+
+import argparse
+import gzip
+import json
+import logging
+import os
+import shutil
+import statistics
+import time
+from pathlib import Path
+
+logger = logging.getLogger("benchmarks.prune_rotten_tomatoes")
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None,
+                        help="fine-tuned classifier folder (default: albertize + fine-tune)")
+    parser.add_argument("--output", default="runs/bench_prune", help="results folder")
+    parser.add_argument("--train-limit", type=int, default=2000)
+    parser.add_argument("--test-limit", type=int, default=500)
+    parser.add_argument("--sequence-length", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--groups", type=int, default=6,
+                        help="shared layer groups of the albertized baseline (1 = albert-small)")
+    parser.add_argument("--baseline-epochs", type=int, default=1)
+    parser.add_argument("--learning-rate", type=float, default=5e-5,
+                        help="baseline fine-tuning learning rate")
+    parser.add_argument("--sparsities", default="0,0.5,0.7,0.9")
+    parser.add_argument("--recovery-steps", type=int, default=40,
+                        help="fine-tuning steps after each pruning")
+    parser.add_argument("--recovery-learning-rate", type=float, default=3e-5)
+    parser.add_argument("--heads-fraction", type=float, default=0.25)
+    parser.add_argument("--ffn-fraction", type=float, default=0.5)
+    parser.add_argument("--depth", type=int, default=3)
+    parser.add_argument("--importance", choices=["magnitude", "taylor"], default="taylor")
+    parser.add_argument("--latency-runs", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=0)
+    return parser.parse_args(argv)
+
+
+def gzip_size(path: Path) -> int:
+    """Bytes of `path` after gzip -9 (what a sparse model costs to ship)."""
+    with open(path, "rb") as source:
+        return len(gzip.compress(source.read(), compresslevel=9))
+
+
+def latency_ms(model, sequence_length: int, runs: int) -> dict:
+    """Median and 90th-percentile wall time of one batch-1 call, graph mode, after warm-up."""
+    import numpy as np
+    import tensorflow as tf
+
+    features = {"token_ids": np.full((1, sequence_length), 5, "int32"),
+                "segment_ids": np.zeros((1, sequence_length), "int32"),
+                "padding_mask": np.ones((1, sequence_length), "int32")}
+    call = tf.function(lambda x: model(x, training=False))
+    for _ in range(3):
+        call(features)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call(features).numpy()
+        times.append(1000 * (time.perf_counter() - started))
+    times.sort()
+    return {"median_ms": round(statistics.median(times), 2),
+            "p90_ms": round(times[int(0.9 * (len(times) - 1))], 2)}
+
+
+def build_baseline(args, train, dev, output: Path) -> Path:
+    """Albertize the MiniLM teacher and fine-tune it; returns the saved folder."""
+    from albert_tf.compress.distill.albertize import albertize_student
+    from albert_tf.models import build_classifier, save_classifier
+    from albert_tf.text import make_dataset
+    from albert_tf.train.finetune import FinetuneConfig, finetune
+
+    folder = output / "baseline"
+    if (folder / "task.json").is_file():
+        logger.info("reusing baseline %s", folder)
+        return folder
+    teacher = build_classifier("minilm-teacher", num_classes=len(train.label_names),
+                               sequence_length=args.sequence_length)
+    student = albertize_student(teacher, embedding_dim=128, num_groups=args.groups,
+                                sequence_length=args.sequence_length)
+    del teacher
+    config = FinetuneConfig(epochs=args.baseline_epochs, batch_size=args.batch_size,
+                            learning_rate=args.learning_rate, patience=0, seed=args.seed)
+    run_dir = output / "baseline_run"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    train_ds = make_dataset(train, student.preprocessor, args.batch_size, shuffle=True,
+                            seed=args.seed)
+    dev_ds = make_dataset(dev, student.preprocessor, args.batch_size)
+    finetune(student, train_ds, dev_ds, config, run_dir, train_examples=len(train.texts))
+    save_classifier(student, folder, train.label_names)
+    return folder
+
+
+def markdown(results: dict) -> str:
+    lines = ["| sparsity | accuracy one-shot | accuracy after recovery | weights.h5 | gzip |",
+             "|---|---|---|---|---|"]
+    for row in results["unstructured"]:
+        lines.append(f"| {row['sparsity']:.0%} | {row['accuracy_one_shot']:.4f} | "
+                     f"{row['accuracy_recovered']:.4f} | {row['weights_bytes'] / 1e6:.1f} MB | "
+                     f"{row['weights_gzip_bytes'] / 1e6:.1f} MB |")
+    s = results["structured"]
+    lines += ["", "| model | parameters | latency median / p90 (batch 1) | accuracy |",
+              "|---|---|---|---|",
+              f"| baseline | {s['parameters_before']:,} | {s['latency_before']['median_ms']} / "
+              f"{s['latency_before']['p90_ms']} ms | {results['baseline_accuracy']:.4f} |",
+              f"| pruned one-shot | {s['parameters_after']:,} | "
+              f"{s['latency_after']['median_ms']} / {s['latency_after']['p90_ms']} ms | "
+              f"{s['accuracy_one_shot']:.4f} |",
+              f"| pruned + {results['settings']['recovery_steps']} steps | "
+              f"{s['parameters_after']:,} | same | {s['accuracy_recovered']:.4f} |"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s",
+                        datefmt="%H:%M:%S")
+    import keras
+
+    from albert_tf.compress.prune import (PruneConfig, StructuredPruneConfig,
+                                          UnstructuredPruneConfig, fine_tune, prune,
+                                          structured_prune)
+    from albert_tf.evaluate import evaluate, write_json
+    from albert_tf.models import load_classifier, save_classifier
+    from albert_tf.text import make_dataset
+    from albert_tf.train.job import DataSpec, load_splits
+
+    keras.utils.set_random_seed(args.seed)
+    output = Path(args.output)
+    output.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    train, dev, test = load_splits(DataSpec(source="rotten-tomatoes", seed=args.seed,
+                                            train_limit=args.train_limit, dev_limit=200,
+                                            test_limit=args.test_limit))
+    base_folder = Path(args.model) if args.model else build_baseline(args, train, dev, output)
+    base = load_classifier(base_folder)
+    train_ds = make_dataset(train, base.preprocessor, args.batch_size, shuffle=True,
+                            seed=args.seed)
+    test_ds = make_dataset(test, base.preprocessor, args.batch_size)
+    labels = test.labels
+
+    def accuracy(model) -> float:
+        return evaluate(model, test_ds, labels)["accuracy"]
+
+    results = {"settings": vars(args), "baseline": str(base_folder),
+               "examples": {"train": len(train.texts), "test": len(test.texts)},
+               "baseline_accuracy": accuracy(base), "unstructured": []}
+    logger.info("baseline test accuracy %.4f", results["baseline_accuracy"])
+
+    for sparsity in (float(s) for s in args.sparsities.split(",")):
+        one_shot, _ = prune(load_classifier(base_folder), PruneConfig(
+            unstructured=UnstructuredPruneConfig(sparsity=sparsity)))
+        accuracy_one_shot = accuracy(one_shot)
+        del one_shot
+        recovered, metrics = prune(load_classifier(base_folder), PruneConfig(
+            unstructured=UnstructuredPruneConfig(sparsity=sparsity),
+            fine_tune_steps=args.recovery_steps, learning_rate=args.recovery_learning_rate),
+            data=train_ds)
+        folder = save_classifier(recovered, output / f"unstructured_{int(sparsity * 100)}",
+                                 train.label_names)
+        weights = folder / "model.weights.h5"
+        row = {"sparsity": sparsity, "measured_sparsity": metrics["sparsity"],
+               "accuracy_one_shot": accuracy_one_shot,
+               "accuracy_recovered": accuracy(recovered),
+               "weights_bytes": weights.stat().st_size, "weights_gzip_bytes": gzip_size(weights)}
+        results["unstructured"].append(row)
+        logger.info("unstructured %s", row)
+        del recovered
+
+    base = load_classifier(base_folder)
+    config = StructuredPruneConfig(heads_fraction=args.heads_fraction,
+                                   ffn_fraction=args.ffn_fraction, depth=args.depth,
+                                   importance=args.importance)
+    pruned, report = structured_prune(base, config, calibration_data=train_ds)
+    structured = {"config": vars(config), "shape_before": report["shape_before"],
+                  "shape_after": report["shape_after"],
+                  "parameters_before": report["parameters_before"],
+                  "parameters_after": report["parameters_after"],
+                  "latency_before": latency_ms(base, args.sequence_length, args.latency_runs),
+                  "latency_after": latency_ms(pruned, args.sequence_length, args.latency_runs),
+                  "accuracy_one_shot": accuracy(pruned)}
+    fine_tune(pruned, train_ds, args.recovery_steps, args.recovery_learning_rate)
+    structured["accuracy_recovered"] = accuracy(pruned)
+    save_classifier(pruned, output / "structured", train.label_names)
+    results["structured"] = structured
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    results["threads"] = os.cpu_count()
+    write_json(results, output / "results.json")
+    table = markdown(results)
+    (output / "results.md").write_text(table)
+    print(table)
+    print(json.dumps({"structured_shape_after": structured["shape_after"],
+                      "seconds": results["seconds"]}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
