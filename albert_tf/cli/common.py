@@ -49,10 +49,12 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--data", default="rotten-tomatoes",
                        help="named source (rotten-tomatoes, movie-snippets, a+b to combine), "
                             "a .csv/.tsv/.jsonl file, or tfds:NAME (default: rotten-tomatoes)")
-    group.add_argument("--text-column", default="text", help="text column of a file source")
+    group.add_argument("--text-column", default=None,
+                       help="text column of a file (default: text) or tfds feature")
     group.add_argument("--pair-column", default=None,
-                       help="second text column of a file source (sentence pairs)")
-    group.add_argument("--label-column", default="label", help="label column of a file source")
+                       help="second text column of a file or tfds source (sentence pairs)")
+    group.add_argument("--label-column", default=None,
+                       help="label column of a file (default: label) or tfds feature")
     group.add_argument("--seed", type=non_negative_int, default=0, help="split / subset seed")
     group.add_argument("--train-limit", type=positive_int, default=None,
                        help="use a stratified subset of this many training examples")
@@ -62,9 +64,13 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
                        help="use a stratified subset of this many test examples")
 
 
-def data_spec(args):
+def data_spec(args, label_names=None):
+    """The `DataSpec` the data arguments describe (`label_names`: a model's, for files)."""
     from albert_tf.train.job import DataSpec
 
+    is_file = args.data.lower().endswith((".csv", ".tsv", ".jsonl"))
     return DataSpec(source=args.data, text_column=args.text_column, pair_column=args.pair_column,
-                    label_column=args.label_column, seed=args.seed, train_limit=args.train_limit,
-                    dev_limit=args.dev_limit, test_limit=args.test_limit)
+                    label_column=args.label_column,
+                    label_names=list(label_names) if label_names and is_file else None,
+                    seed=args.seed, train_limit=args.train_limit, dev_limit=args.dev_limit,
+                    test_limit=args.test_limit)

@@ -6,7 +6,7 @@ the result table. Its settings live in one place, `DEMO_JOB`.
 
 
 def demo_job():
-    from albert_tf.train.finetune import FinetuneConfig
+    from albert_tf.train.config import FinetuneConfig
     from albert_tf.train.job import DataSpec, FinetuneJob
 
     return FinetuneJob(

@@ -28,7 +28,7 @@ def run(args) -> int:
 
     model = load_classifier(args.model_dir)
     names = load_label_names(args.model_dir, model.num_classes)
-    train, dev, test = load_splits(data_spec(args))
+    train, dev, test = load_splits(data_spec(args, label_names=names))
     examples = {"train": train, "dev": dev, "test": test}[args.split]
     if list(examples.label_names) != names:
         raise UserError(f"the model's labels {names} differ from the data's "

@@ -44,7 +44,7 @@ def register(subparsers):
 
 
 def job_from_args(args):
-    from albert_tf.train.finetune import FinetuneConfig
+    from albert_tf.train.config import FinetuneConfig
     from albert_tf.train.job import FinetuneJob
 
     return FinetuneJob(

@@ -1,7 +1,24 @@
-"""Fine-tuning: schedule, checkpoints and resume, distribution strategy, mixed precision."""
+"""Fine-tuning: schedule, checkpoints and resume, distribution strategy, mixed precision.
 
-from albert_tf.train.finetune import FinetuneConfig, finetune
-from albert_tf.train.strategy import PRECISIONS, STRATEGIES, make_strategy, set_precision
+Names are imported lazily, so that `albert_tf.train.config` (and the CLI's argument parsing)
+does not pull in TensorFlow.
+"""
 
-__all__ = ["FinetuneConfig", "finetune", "make_strategy", "set_precision", "PRECISIONS",
-           "STRATEGIES"]
+import importlib
+
+_EXPORTS = {
+    "FinetuneConfig": "albert_tf.train.config",
+    "finetune": "albert_tf.train.finetune",
+    "make_strategy": "albert_tf.train.strategy",
+    "set_precision": "albert_tf.train.strategy",
+    "PRECISIONS": "albert_tf.train.strategy",
+    "STRATEGIES": "albert_tf.train.strategy",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'albert_tf.train' has no attribute {name!r}")

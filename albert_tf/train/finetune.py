@@ -5,59 +5,17 @@ import logging
 import math
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import keras
 
 from albert_tf.errors import UserError
 from albert_tf.train.checkpoint import CheckpointStore, TrainingState
+from albert_tf.train.config import FinetuneConfig
 from albert_tf.train.schedule import WarmupLinearDecay
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class FinetuneConfig:
-    """Fine-tuning settings.
-
-    Args:
-        epochs: passes over the training data (at most; early stopping may end sooner).
-        batch_size: examples per optimizer step (global, across replicas).
-        learning_rate: peak learning rate after warm-up.
-        weight_decay: AdamW decoupled weight decay (not applied to biases and LayerNorm).
-        warmup_fraction: share of all steps spent warming up.
-        clip_norm: clip each gradient to this global norm (0 disables).
-        patience: stop after this many epochs without a better dev accuracy (0 disables).
-        jit_compile: compile the train step with XLA.
-        seed: seed for Keras, numpy and TensorFlow; set it with `keras.utils.set_random_seed`
-            before tokenisers and datasets exist (setting it clears TensorFlow's kernel
-            cache, which drops the SentencePiece op's resource under a live dataset).
-    """
-
-    epochs: int = 3
-    batch_size: int = 32
-    learning_rate: float = 5e-5
-    weight_decay: float = 0.01
-    warmup_fraction: float = 0.1
-    clip_norm: float = 1.0
-    patience: int = 2
-    jit_compile: bool = False
-    seed: int = 0
-
-    def __post_init__(self):
-        checks = [
-            ("epochs", self.epochs >= 1, "an integer >= 1"),
-            ("batch_size", self.batch_size >= 1, "an integer >= 1"),
-            ("learning_rate", self.learning_rate > 0, "a number > 0"),
-            ("weight_decay", self.weight_decay >= 0, "a number >= 0"),
-            ("warmup_fraction", 0 <= self.warmup_fraction < 1, "a number in [0, 1)"),
-            ("clip_norm", self.clip_norm >= 0, "a number >= 0"),
-            ("patience", self.patience >= 0, "an integer >= 0"),
-        ]
-        for name, ok, allowed in checks:
-            if not ok:
-                raise UserError(f"{name} must be {allowed}. Received: {name}={getattr(self, name)}")
 
 
 def make_optimizer(config: FinetuneConfig, total_steps: int):

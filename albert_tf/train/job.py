@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from albert_tf.errors import UserError
-from albert_tf.train.finetune import FinetuneConfig
+from albert_tf.train.config import FinetuneConfig
 
 logger = logging.getLogger(__name__)
 
@@ -32,15 +32,19 @@ class DataSpec:
     Args:
         source: a named source (`rotten-tomatoes`, `movie-snippets`, `a+b`), a CSV / TSV /
             JSONL path, or `tfds:NAME`.
-        text_column, pair_column, label_column: columns of a file source.
+        text_column, pair_column, label_column: columns of a file source or features of a
+            tfds source (None: the reader's default).
+        label_names: a file's label names in id order (e.g. a trained model's), so its string
+            labels get the same ids; integer labels must be below `len(label_names)`.
         seed: split and subset seed.
         train_limit, dev_limit, test_limit: stratified subsets for CPU budgets (None: all).
     """
 
     source: str = "rotten-tomatoes"
-    text_column: str = "text"
+    text_column: str | None = None
     pair_column: str | None = None
-    label_column: str = "label"
+    label_column: str | None = None
+    label_names: list[str] | None = None
     seed: int = 0
     train_limit: int | None = None
     dev_limit: int | None = None
@@ -77,11 +81,10 @@ def load_splits(spec: DataSpec):
     """The train / dev / test examples of `spec`, subsetted to its limits."""
     from albert_tf.data import load_source, make_splits, subset
 
-    kwargs = {}
-    if spec.source.endswith((".csv", ".tsv", ".jsonl")):
-        kwargs = dict(text_column=spec.text_column, pair_column=spec.pair_column,
-                      label_column=spec.label_column)
-    splits = make_splits(load_source(spec.source, **kwargs), seed=spec.seed)
+    options = dict(text_column=spec.text_column, pair_column=spec.pair_column,
+                   label_column=spec.label_column, label_names=spec.label_names)
+    kwargs = {k: v for k, v in options.items() if v is not None}
+    splits = make_splits(load_source(spec.source, seed=spec.seed, **kwargs), seed=spec.seed)
     limits = {"train": spec.train_limit, "dev": spec.dev_limit, "test": spec.test_limit}
     parts = {}
     for name, limit in limits.items():
@@ -114,6 +117,9 @@ def _tokenizer_for(job: FinetuneJob, train, run_dir: Path):
 def run_finetune_job(job: FinetuneJob, run_dir: str | os.PathLike, resume: bool = False,
                      verbose="auto") -> dict:
     """Run `job` into `run_dir` and return its metrics (also written to metrics.json)."""
+    # Data first: bad input is reported before TensorFlow starts.
+    train, dev, test = load_splits(job.data)
+
     import keras
 
     from albert_tf.evaluate import evaluate, write_json
@@ -124,12 +130,10 @@ def run_finetune_job(job: FinetuneJob, run_dir: str | os.PathLike, resume: bool 
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    # Seed first: it clears TensorFlow's kernel cache, which must happen before tokenisers exist.
+    # The seed clears TensorFlow's kernel cache, so it must be set before tokenisers exist.
     keras.utils.set_random_seed(job.train.seed)
     set_precision(job.precision)
     strategy = make_strategy(job.strategy)
-
-    train, dev, test = load_splits(job.data)
     label_names = list(train.label_names)
     logger.info("data: %d train, %d dev, %d test examples, labels %s",
                 len(train.texts), len(dev.texts), len(test.texts), label_names)

@@ -1,0 +1,85 @@
+"""Bad input: one clear line on stderr, exit code 2, never a traceback."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from albert_tf.cli import main
+
+
+def albert_tf(*args):
+    """The real command in a fresh process (what a user sees, traceback or not)."""
+    argv = [sys.executable, "-m", "albert_tf.cli", *args]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run(argv, capture_output=True, env=env, timeout=300)
+
+
+def assert_one_line_error(returncode, stderr, *fragments):
+    assert returncode == 2, stderr
+    assert "Traceback" not in stderr, stderr
+    lines = [l for l in stderr.splitlines() if l.startswith("albert-tf")]
+    assert len(lines) == 1, stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def run_in_process(args, capsys):
+    """`main(args)` in this process (fast: TensorFlow loads once for the whole module)."""
+    try:
+        returncode = main(args)
+    except SystemExit as exit_:  # argparse exits on bad arguments
+        returncode = exit_.code
+    return returncode, capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("files")
+    (folder / "ok.csv").write_text("text,label\ngood film,pos\nbad film,neg\n")
+    (folder / "latin1.csv").write_bytes("text,label\ncaf\xe9 cr\xe8me,pos\n".encode("latin-1"))
+    (folder / "empty_text.csv").write_text("text,label\ngood film,pos\n,neg\n")
+    (folder / "ids.jsonl").write_text('{"text": "good", "label": 0}\n{"text": "bad", "label": 7}\n')
+    return folder
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["finetune", "--epochs", "0"], ["--epochs", ">= 1"]),
+    (["finetune", "--learning-rate", "fast"], ["--learning-rate", "'fast'"]),
+    (["finetune", "--precision", "float8"], ["--precision", "invalid choice"]),
+    (["frobnicate"], ["invalid choice"]),
+    (["finetune", "--data", "imdb-reviews"], ["imdb-reviews"]),
+    (["finetune", "--data", "missing.csv"], ["missing.csv"]),
+    (["finetune", "--data", "{files}/ok.csv", "--text-column", "review"], ["review", "text"]),
+    (["finetune", "--data", "{files}/latin1.csv"], ["UTF-8"]),
+    (["finetune", "--data", "{files}/empty_text.csv"], ["empty"]),
+    (["tokenizer", "train", "--data", "{files}/ok.csv", "--output", "{files}/t.model"],
+     ["vocab"]),
+    (["predict", "--model-dir", "{files}", ""], ["empty"]),
+    (["predict", "--model-dir", "{files}", "a fine film"], ["not a saved classifier"]),
+    (["evaluate", "{files}/nowhere"], ["not a saved classifier"]),
+    (["finetune", "--model", "albert-huge", "--data", "{files}/ok.csv"], ["albert-huge"]),
+])
+def test_bad_input_is_one_line_and_exit_2(files, args, fragments, capsys):
+    args = [a.replace("{files}", str(files)) for a in args]
+    assert_one_line_error(*run_in_process(args, capsys), *fragments)
+
+
+def test_in_a_real_process_bad_input_has_no_traceback(files):
+    result = albert_tf("finetune", "--data", str(files / "latin1.csv"))
+    assert_one_line_error(result.returncode, result.stderr.decode(), "UTF-8")
+
+
+def test_argument_bytes_that_are_not_utf8(files):
+    text = b"caf\xe9".decode("utf-8", "surrogateescape")  # what Python makes of such argv
+    result = albert_tf("predict", "--model-dir", str(files), text)
+    assert_one_line_error(result.returncode, result.stderr.decode(), "UTF-8")
+
+
+@pytest.mark.parametrize("command", [["data"], ["tokenizer", "train"], ["finetune"],
+                                     ["evaluate"], ["predict"], ["demo"]])
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--help"])
+    assert exit_.value.code == 0 and "usage: albert-tf" in capsys.readouterr().out
