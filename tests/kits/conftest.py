@@ -1,0 +1,125 @@
+"""Fixtures for the deployment-kit tests (export/edge, export/serving).
+
+* A tiny keras-hub ALBERT classifier, trained briefly on real rotten-tomatoes text with the
+  SentencePiece model the root conftest trains, and edge bundles of it (float32, dynamic-int8).
+* A tiny BERT-shaped classifier with the MiniLM teacher's real WordPiece vocabulary (uncased),
+  for the WordPiece path of the kit.
+* Fresh virtual environments holding only a kit's requirements file, created once and cached
+  under `<albert_tf cache>/kit-venvs/<hash of the requirements>` (built in a staging folder
+  and renamed, so a killed install never leaves a half environment under the final name).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from kit_helpers import EDGE_KIT, SEQUENCE_LENGTH, SERVING_KIT, kit_venv, load_kit_module
+
+@pytest.fixture(scope="session")
+def edge_kit():
+    """`export/edge/classify.py` imported as a module."""
+    return load_kit_module(EDGE_KIT / "classify.py", "edge_kit_classify")
+
+
+@pytest.fixture(scope="session")
+def serving_client():
+    """`export/serving/client.py` imported as a module."""
+    return load_kit_module(SERVING_KIT / "client.py", "serving_kit_client")
+
+
+@pytest.fixture(scope="session")
+def kit_splits(rotten_tomatoes_small):
+    return rotten_tomatoes_small
+
+
+@pytest.fixture(scope="session")
+def kit_texts(kit_splits):
+    """Real review snippets plus the hard cases of tokenisation."""
+    test = kit_splits[2]
+    return list(test.texts[:24]) + [
+        "", "   ", "Ünïcödé façade, naïve café!", "東京で映画を見た。とても良かった",
+        "Great 😀👍 film", "It's a  tab\tand\nnewline", "word " * 80]
+
+
+@pytest.fixture(scope="session")
+def albert_classifier(kit_splits, sentencepiece_model):
+    """A tiny ALBERT classifier trained for two short epochs on 400 real snippets."""
+    import keras
+    import keras_hub
+
+    from albert_tf.models import detached_preprocessor
+    from albert_tf.text import make_dataset
+
+    tokenizer = keras_hub.models.AlbertTokenizer(proto=sentencepiece_model)
+    preprocessor = keras_hub.models.AlbertTextClassifierPreprocessor(
+        tokenizer, sequence_length=SEQUENCE_LENGTH)
+    backbone = keras_hub.models.AlbertBackbone(
+        vocabulary_size=tokenizer.vocabulary_size(), num_layers=2, num_heads=2,
+        embedding_dim=32, hidden_dim=64, intermediate_dim=128, num_groups=1,
+        num_inner_repetitions=1, max_sequence_length=SEQUENCE_LENGTH)
+    model = keras_hub.models.AlbertTextClassifier(backbone, num_classes=2,
+                                                  preprocessor=preprocessor)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    dataset = make_dataset(kit_splits[0], model.preprocessor, batch_size=32, shuffle=True)
+    with detached_preprocessor(model):
+        model.fit(dataset, epochs=2, verbose=0)
+    return model
+
+
+@pytest.fixture(scope="session")
+def label_names(kit_splits):
+    return list(kit_splits[0].label_names)
+
+
+@pytest.fixture(scope="session")
+def bundles_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("edge_bundles")
+
+
+@pytest.fixture(scope="session")
+def albert_bundles(albert_classifier, label_names, bundles_dir):
+    """`{mode: bundle report}` for float32 and dynamic-int8 edge bundles of the ALBERT model."""
+    from albert_tf.deploy.kit_bundle import write_edge_bundle
+
+    return {mode: write_edge_bundle(albert_classifier, bundles_dir / f"albert-{mode}", mode=mode,
+                                    label_names=label_names)
+            for mode in ("float32", "dynamic-int8")}
+
+
+@pytest.fixture(scope="session")
+def minilm_folder():
+    """The MiniLM teacher's keras-hub preset folder (BERT, uncased WordPiece)."""
+    from albert_tf.data import fetch_source
+
+    return Path(fetch_source("minilm-teacher"))
+
+
+@pytest.fixture(scope="session")
+def wordpiece_classifier(minilm_folder):
+    """A tiny BERT classifier (random weights) with the MiniLM teacher's real vocabulary."""
+    import keras_hub
+
+    tokenizer = keras_hub.models.BertTokenizer.from_preset(str(minilm_folder))
+    preprocessor = keras_hub.models.BertTextClassifierPreprocessor(
+        tokenizer, sequence_length=SEQUENCE_LENGTH)
+    backbone = keras_hub.models.BertBackbone(
+        vocabulary_size=tokenizer.vocabulary_size(), num_layers=1, num_heads=2, hidden_dim=16,
+        intermediate_dim=32, max_sequence_length=SEQUENCE_LENGTH)
+    return keras_hub.models.BertTextClassifier(backbone, num_classes=3,
+                                               preprocessor=preprocessor)
+
+
+@pytest.fixture(scope="session")
+def wordpiece_bundle(wordpiece_classifier, bundles_dir):
+    from albert_tf.deploy.kit_bundle import write_edge_bundle
+
+    return write_edge_bundle(wordpiece_classifier, bundles_dir / "bert-wordpiece",
+                             label_names=["negative", "neutral", "positive"])
+
+
+@pytest.fixture(scope="session")
+def edge_venv():
+    """Python of a fresh venv with only export/edge/requirements.txt installed."""
+    return kit_venv(EDGE_KIT / "requirements.txt")
