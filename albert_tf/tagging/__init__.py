@@ -1,0 +1,56 @@
+"""Token classification (POS, NER) with ALBERT, through the same compression chain.
+
+* `AlbertTokenClassifier`: ALBERT backbone + per-token head (a keras-hub `Task`).
+* `AlbertTokenClassifierPreprocessor`: word-to-sub-token label alignment (first sub-token
+  carries the word's tag; the rest are masked out of loss and metrics).
+* `load_tagged("brown-corpus" | CoNLL path)`, `read_conll`: data.
+* `tagging_report`, `entity_scores`, `bio_entities`: token accuracy, seqeval-style entity F1.
+* `finetune_tagger`, `run_tag_finetune_job`, `predict_words`, `evaluate_tagger`.
+* `distill_tagger` (per-token soft labels), `prune_tagger` (structured / magnitude),
+  `export_tagger_tflite` (per-token outputs), `export_word_tagger` (raw text -> word tags).
+
+Modules that need TensorFlow are imported lazily, so the CLI parses arguments quickly.
+"""
+
+import importlib
+
+_EXPORTS = {
+    "read_conll": "albert_tf.tagging.conll",
+    "TaggedSentences": "albert_tf.tagging.examples",
+    "load_tagged": "albert_tf.tagging.examples",
+    "split_tagged": "albert_tf.tagging.examples",
+    "from_string_tags": "albert_tf.tagging.examples",
+    "bio_entities": "albert_tf.tagging.metrics",
+    "entity_scores": "albert_tf.tagging.metrics",
+    "token_accuracy": "albert_tf.tagging.metrics",
+    "tagging_report": "albert_tf.tagging.metrics",
+    "AlbertTokenClassifierPreprocessor": "albert_tf.tagging.preprocessor",
+    "AlbertTokenClassifier": "albert_tf.tagging.model",
+    "build_token_classifier": "albert_tf.tagging.model",
+    "save_token_classifier": "albert_tf.tagging.model",
+    "load_token_classifier": "albert_tf.tagging.model",
+    "load_tag_names": "albert_tf.tagging.model",
+    "make_tagging_dataset": "albert_tf.tagging.pipeline",
+    "predict_words": "albert_tf.tagging.pipeline",
+    "evaluate_tagger": "albert_tf.tagging.pipeline",
+    "TaggingDataSpec": "albert_tf.tagging.train",
+    "TagFinetuneJob": "albert_tf.tagging.train",
+    "finetune_tagger": "albert_tf.tagging.train",
+    "load_tagging_splits": "albert_tf.tagging.train",
+    "run_tag_finetune_job": "albert_tf.tagging.train",
+    "TokenDistillConfig": "albert_tf.tagging.distill",
+    "distill_tagger": "albert_tf.tagging.distill",
+    "TagPruneConfig": "albert_tf.tagging.prune",
+    "prune_tagger": "albert_tf.tagging.prune",
+    "export_tagger_tflite": "albert_tf.tagging.export",
+    "export_word_tagger": "albert_tf.tagging.export",
+    "split_words": "albert_tf.tagging.export",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'albert_tf.tagging' has no attribute {name!r}")

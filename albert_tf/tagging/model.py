@@ -1,0 +1,186 @@
+"""ALBERT token classifier: the backbone plus a per-token head (keras-hub ships none).
+
+`AlbertTokenClassifier` is a keras-hub `Task`, built the way keras-hub builds its own tasks (a
+functional graph over the backbone's inputs), so everything written for keras-hub tasks works
+on it unchanged: `save_to_preset` / `from_preset` round-trip exactly, the fine-tuning loop
+detaches its preprocessor, and pruning sees the same backbone.
+
+Its output is `[batch, sequence_length, num_classes]` logits, one row per sub-token; only the
+rows at each word's first sub-token are trained and read (see `preprocessor`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+
+import keras
+import keras_hub
+
+from albert_tf.errors import UserError
+from albert_tf.models.albert_slim import AlbertSlimBackbone
+from albert_tf.models.configs import ALBERT_CONFIGS
+from albert_tf.tagging.preprocessor import AlbertTokenClassifierPreprocessor
+
+logger = logging.getLogger(__name__)
+
+TAG_NAMES_FILE = "tag_names.json"
+
+
+@keras.saving.register_keras_serializable(package="albert_tf")
+class AlbertTokenClassifier(keras_hub.models.Task):
+    """ALBERT with a dense layer over every token's final hidden state.
+
+    Args:
+        backbone: a `keras_hub.models.AlbertBackbone` (or `AlbertSlimBackbone`).
+        num_classes: number of tags.
+        preprocessor: an `AlbertTokenClassifierPreprocessor`, or None.
+        dropout: dropout on the hidden states before the head.
+
+    Examples:
+    >>> backbone = keras_hub.models.AlbertBackbone(vocabulary_size=100, num_layers=2,
+    ...     num_heads=2, embedding_dim=16, hidden_dim=32, intermediate_dim=64)  # doctest: +SKIP
+    >>> tagger = AlbertTokenClassifier(backbone, num_classes=12)  # doctest: +SKIP
+    """
+
+    backbone_cls = keras_hub.models.AlbertBackbone
+    preprocessor_cls = AlbertTokenClassifierPreprocessor
+
+    def __init__(self, backbone, num_classes: int, preprocessor=None, dropout: float = 0.1,
+                 **kwargs):
+        # === Layers ===
+        self.backbone = backbone
+        self.preprocessor = preprocessor
+        self.output_dropout = keras.layers.Dropout(dropout, dtype=backbone.dtype_policy,
+                                                   name="output_dropout")
+        self.output_dense = keras.layers.Dense(
+            num_classes, kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.02),
+            dtype=backbone.dtype_policy, name="logits")
+        # === Functional model ===
+        inputs = backbone.input
+        hidden = backbone(inputs)["sequence_output"]
+        outputs = self.output_dense(self.output_dropout(hidden))
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        # === Config ===
+        self.num_classes = int(num_classes)
+        self.dropout = float(dropout)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(num_classes=self.num_classes, dropout=self.dropout)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="albert_tf")
+class AlbertSlimTokenClassifier(AlbertTokenClassifier):
+    """`AlbertTokenClassifier` over an `AlbertSlimBackbone` (after attention-head pruning);
+    `from_preset` needs the class whose `backbone_cls` matches the saved backbone."""
+
+    backbone_cls = AlbertSlimBackbone
+
+
+def token_classifier_for(backbone, num_classes: int, preprocessor=None, dropout: float = 0.1):
+    """The token classifier class that fits `backbone` (stock or slim ALBERT), built."""
+    cls = AlbertSlimTokenClassifier if isinstance(backbone, AlbertSlimBackbone) \
+        else AlbertTokenClassifier
+    return cls(backbone, num_classes=num_classes, preprocessor=preprocessor, dropout=dropout)
+
+
+def build_token_classifier(model: str | dict, num_classes: int, tokenizer=None,
+                           sequence_length: int = 128, dropout: float = 0.1):
+    """A new ALBERT token classifier with its preprocessor.
+
+    Args:
+        model: a named configuration (`albert-tiny`, `albert-small`, `albert-base`), a dict of
+            `AlbertBackbone` arguments without `vocabulary_size`, a local preset folder (a
+            saved token classifier is loaded as it is; a backbone or text classifier preset
+            gives its backbone a new head), or a keras-hub ALBERT preset name (downloads).
+        num_classes: number of tags.
+        tokenizer: SentencePiece `.model` path or `AlbertTokenizer`: needed for named
+            configurations and dicts (presets bring their own).
+        sequence_length: sub-tokens per sentence, `[CLS]` and `[SEP]` included.
+        dropout: dropout before the head.
+    """
+    from albert_tf.models.factory import load_albert_tokenizer
+
+    if num_classes < 2:
+        raise UserError(f"num_classes must be at least 2. Received: {num_classes}")
+    if sequence_length < 3:
+        raise UserError(f"sequence_length must be at least 3. Received: {sequence_length}")
+    if isinstance(model, dict) or model in ALBERT_CONFIGS:
+        shape = ALBERT_CONFIGS[model] if isinstance(model, str) else dict(model)
+        tok = load_albert_tokenizer(tokenizer)
+        backbone = keras_hub.models.AlbertBackbone(
+            vocabulary_size=tok.vocabulary_size(),
+            max_sequence_length=max(512, sequence_length), **shape)
+        preprocessor = AlbertTokenClassifierPreprocessor(tok, sequence_length=sequence_length)
+        return token_classifier_for(backbone, num_classes, preprocessor, dropout)
+    folder = Path(model)
+    if folder.is_dir() and (folder / "task.json").is_file() and _is_token_classifier(folder):
+        tagger = load_token_classifier(folder)
+        if tagger.num_classes != num_classes:
+            raise UserError(f"{folder} is a {tagger.num_classes}-tag model but the data has "
+                            f"{num_classes} tags")
+        tagger.preprocessor.sequence_length = sequence_length
+        return tagger
+    if not folder.is_dir() and ("/" in str(model) or os.sep in str(model)):
+        raise UserError(f"model folder not found: {model}")
+    try:
+        backbone = keras_hub.models.Backbone.from_preset(str(model))
+        tok = keras_hub.models.AlbertTokenizer.from_preset(str(model))
+    except (ValueError, FileNotFoundError) as exc:
+        raise UserError(f"cannot load an ALBERT backbone and tokenizer from {model!r}: expected "
+                        f"one of {', '.join(ALBERT_CONFIGS)}, a local ALBERT preset folder or "
+                        f"a keras-hub ALBERT preset name ({exc})") from exc
+    if not isinstance(backbone, keras_hub.models.AlbertBackbone):
+        raise UserError(f"{model} holds a {type(backbone).__name__}; token classification "
+                        "here needs an ALBERT backbone")
+    preprocessor = AlbertTokenClassifierPreprocessor(tok, sequence_length=sequence_length)
+    return token_classifier_for(backbone, num_classes, preprocessor, dropout)
+
+
+def _is_token_classifier(folder: Path) -> bool:
+    name = json.loads((folder / "task.json").read_text()).get("registered_name", "")
+    return name.endswith("TokenClassifier")
+
+
+def save_token_classifier(tagger, folder: str | os.PathLike, tag_names=None) -> Path:
+    """Save to keras-hub's preset format atomically (temporary folder, then rename).
+
+    Args:
+        tagger: an `AlbertTokenClassifier` with its preprocessor.
+        folder: the preset folder to write.
+        tag_names: tag names in id order, kept in `tag_names.json`.
+    """
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tagger.save_to_preset(str(tmp))
+    if tag_names is not None:
+        (tmp / TAG_NAMES_FILE).write_text(json.dumps(list(tag_names)))
+    if folder.exists():
+        shutil.rmtree(folder)
+    os.replace(tmp, folder)
+    return folder
+
+
+def load_token_classifier(folder: str | os.PathLike):
+    """Load a token classifier saved by `save_token_classifier`."""
+    folder = Path(folder)
+    if not (folder / "task.json").is_file() or not _is_token_classifier(folder):
+        raise UserError(f"{folder} is not a saved token classifier (task.json of an "
+                        "AlbertTokenClassifier): expected a folder written by "
+                        "`albert-tf tag finetune` or `save_token_classifier`")
+    return AlbertTokenClassifier.from_preset(str(folder))
+
+
+def load_tag_names(folder: str | os.PathLike, num_classes: int) -> list[str]:
+    """The tag names saved with a token classifier, or the ids as names."""
+    path = Path(folder) / TAG_NAMES_FILE
+    if path.is_file():
+        return list(json.loads(path.read_text()))
+    return [str(i) for i in range(num_classes)]

@@ -1,0 +1,137 @@
+"""tf.data pipelines for tagging, word-level prediction and evaluation.
+
+Training batches are `(x, token_labels, weights)`: the preprocessor aligns word tags to
+sub-tokens once, the result is cached, then shuffled and batched every epoch. The weights are
+the first-sub-token mask scaled per batch by `positions / labelled positions`, so Keras' default
+`sum_over_batch_size` loss is exactly the mean cross-entropy over labelled words, and weighted
+accuracy is the accuracy over labelled words (scaling does not change a weighted mean).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import numpy as np
+import tensorflow as tf
+
+from albert_tf.tagging.examples import TaggedSentences
+from albert_tf.tagging.metrics import tagging_report
+from albert_tf.tagging.preprocessor import as_ragged_labels, as_ragged_words
+
+logger = logging.getLogger(__name__)
+
+# Sentences aligned per preprocessor call before caching.
+ALIGN_CHUNK = 512
+INPUT_NAMES = ("token_ids", "segment_ids", "padding_mask")
+
+
+def _normalized_weights(x, y, weights):
+    total = tf.cast(tf.size(weights), tf.float32)
+    return x, y, weights * (total / tf.maximum(tf.reduce_sum(weights), 1.0))
+
+
+def make_tagging_dataset(data: TaggedSentences, preprocessor, batch_size: int = 32,
+                         shuffle: bool = False, seed: int = 0):
+    """Aligned `(x, token_labels, weights)` batches for `data`.
+
+    Args:
+        data: tagged sentences.
+        preprocessor: the model's `AlbertTokenClassifierPreprocessor`.
+        batch_size: sentences per batch.
+        shuffle: reshuffle every epoch (training); evaluation keeps the order.
+        seed: shuffle seed.
+    """
+    preprocessor.word_tokenizer()  # the tokenizer resource must exist before tracing
+    words = as_ragged_words(data.words)
+    tags = as_ragged_labels(data.tags)
+
+    def align(w, t):
+        aligned = preprocessor.align(w, t)
+        return ({name: aligned[name] for name in INPUT_NAMES}, aligned["labels"],
+                aligned["label_weights"])
+
+    ds = (tf.data.Dataset.from_tensor_slices((words, tags))
+          .batch(ALIGN_CHUNK)
+          .map(align, num_parallel_calls=tf.data.AUTOTUNE)
+          .unbatch()
+          .apply(tf.data.experimental.assert_cardinality(len(data)))
+          .cache())
+    if shuffle:
+        ds = ds.shuffle(len(data), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).map(_normalized_weights).prefetch(tf.data.AUTOTUNE)
+
+
+@dataclasses.dataclass
+class WordPredictions:
+    """Word-level predictions.
+
+    Args:
+        tag_ids: one list per sentence, a tag id per word, -1 for words cut off by truncation.
+        probabilities: one `[words, tags]` array per sentence (rows of truncated words are 0).
+    """
+
+    tag_ids: list[list[int]]
+    probabilities: list[np.ndarray]
+
+    def tag_names(self, names) -> list[list[str | None]]:
+        """Tag names per word (None where there is no prediction)."""
+        return [[names[i] if i >= 0 else None for i in sentence] for sentence in self.tag_ids]
+
+
+def gather_word_rows(token_rows: np.ndarray, word_starts) -> tuple[list[list[int]], list[np.ndarray]]:
+    """Pick each word's first-sub-token row out of per-token probabilities.
+
+    Args:
+        token_rows: `[batch, sequence_length, tags]` probabilities (or logits).
+        word_starts: per sentence, each word's first sub-token position (-1: truncated).
+
+    Returns:
+        `(tag_ids, rows)`: per sentence the argmax per word (-1 for truncated words) and the
+        `[words, tags]` rows.
+    """
+    tag_ids, rows = [], []
+    for sentence, starts in zip(token_rows, word_starts):
+        starts = np.asarray(starts, dtype=np.int64)
+        picked = sentence[np.maximum(starts, 0)] * (starts >= 0)[:, None]
+        rows.append(picked.astype(np.float32))
+        tag_ids.append(np.where(starts >= 0, picked.argmax(-1), -1).tolist())
+    return tag_ids, rows
+
+
+def predict_words(tagger, words: list[list[str]], batch_size: int = 64) -> WordPredictions:
+    """Tag sentences given as word lists with a Keras token classifier.
+
+    Args:
+        tagger: an `AlbertTokenClassifier` with its preprocessor.
+        words: one list of words per sentence.
+        batch_size: sentences per model call.
+    """
+    preprocessor = tagger.preprocessor
+    infer = tf.function(lambda x: tf.nn.softmax(tf.cast(tagger(x, training=False), tf.float32)),
+                        reduce_retracing=True)
+    tag_ids, rows = [], []
+    for start in range(0, len(words), batch_size):
+        aligned = preprocessor.align(words[start:start + batch_size])
+        probabilities = infer({name: aligned[name] for name in INPUT_NAMES}).numpy()
+        ids, picked = gather_word_rows(probabilities, aligned["word_starts"].to_list())
+        tag_ids += ids
+        rows += picked
+    return WordPredictions(tag_ids, rows)
+
+
+def evaluate_tagger(tagger, data: TaggedSentences, batch_size: int = 64,
+                    majority_tag: int | None = None) -> dict:
+    """Word-level tagging report of a Keras token classifier on `data`.
+
+    Args:
+        tagger: an `AlbertTokenClassifier` with its preprocessor.
+        data: tagged sentences (tag ids in the model's order).
+        batch_size: sentences per model call.
+        majority_tag: the training split's most frequent tag id (adds the baseline).
+    """
+    predictions = predict_words(tagger, data.words, batch_size)
+    names = data.tag_names
+    gold = [[names[i] for i in sentence] for sentence in data.tags]
+    return tagging_report(gold, predictions.tag_names(names), names,
+                          None if majority_tag is None else names[majority_tag])
