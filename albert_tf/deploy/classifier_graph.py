@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 # The packed inputs of keras-hub BERT-family classifiers, in the order functions take them.
 TOKEN_INPUT_NAMES = ("token_ids", "segment_ids", "padding_mask")
-TOKEN_INPUT_DTYPES = {"token_ids": "int32", "segment_ids": "int32", "padding_mask": "bool"}
+TOKEN_INPUT_DTYPES = {"token_ids": "int32", "segment_ids": "int32", "padding_mask": "int32"}
 PROBABILITIES = "probabilities"
 
 

@@ -155,7 +155,7 @@ def probe_with_tf_text_ops(path) -> dict:
             runner.predict_packed({name: np.ones((runner.batch_size, runner.sequence_length),
                                                  dtype) for name, dtype in
                                    (("token_ids", np.int32), ("segment_ids", np.int32),
-                                    ("padding_mask", bool))})
+                                    ("padding_mask", np.int32))})
     except Exception as exc:  # the runtime's own words
         return {"status": "fails", "runtime": "ai-edge-litert+tensorflow-text",
                 "detail": f"{type(exc).__name__}: {exc}"}

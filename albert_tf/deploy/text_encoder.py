@@ -88,8 +88,15 @@ class InGraphTextEncoder:
         """Token ids of a batch of strings, as a `tf.RaggedTensor` `[batch, None]`."""
         import tensorflow as tf
 
-        tokens = self.tokenizer.tokenize(texts)
-        if isinstance(self.tokenizer, _fast_bert_class()):
+        if self.spec.tokenizer_kind == "wordpiece" and self.target == "saved_model":
+            # keras-hub densifies its outputs unless called the way its preprocessors call it.
+            from keras_hub.src.utils.tensor_utils import no_convert_scope
+
+            with no_convert_scope():
+                tokens = self.tokenizer.tokenize(texts)
+        else:
+            tokens = self.tokenizer.tokenize(texts)
+        if tokens.ragged_rank > 1:
             tokens = tokens.merge_dims(-2, -1)  # [batch, words, pieces] -> [batch, pieces]
         return tf.cast(tokens, tf.int32)
 
@@ -160,7 +167,7 @@ class InGraphTextEncoder:
         return {
             "token_ids": token_ids,
             "segment_ids": tf.cast(in_second, tf.int32),
-            "padding_mask": positions < used,
+            "padding_mask": tf.cast(positions < used, tf.int32),
         }
 
     def _dense(self, ragged):
@@ -172,8 +179,3 @@ class InGraphTextEncoder:
         dense = ragged.to_tensor(default_value=self.spec.pad_id, shape=[None, length])
         return tf.cast(dense, tf.int32), lengths
 
-
-def _fast_bert_class():
-    import tensorflow_text as tf_text
-
-    return tf_text.FastBertTokenizer
