@@ -1,0 +1,236 @@
+"""Distil a token classifier into a smaller one with per-token soft labels.
+
+Teacher and student share the tokenizer and the sequence length, so their sub-token positions
+line up one to one: at every word's first sub-token the student matches the teacher's softened
+tag distribution (`T² · KL`, Hinton et al.) and the true tag (cross-entropy), mixed by `alpha`.
+Continuation sub-tokens, `[CLS]`, `[SEP]` and padding are masked out of both terms, as in
+fine-tuning. The teacher runs once over the data; its logits are kept in memory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from albert_tf.errors import UserError
+from albert_tf.tagging.examples import TaggedSentences
+from albert_tf.tagging.pipeline import INPUT_NAMES, make_tagging_dataset
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class TokenDistillConfig:
+    """Distillation settings.
+
+    Args:
+        epochs: passes over the training sentences.
+        batch_size: sentences per step.
+        learning_rate: peak AdamW learning rate (warm-up, then linear decay).
+        temperature: softening temperature T of both distributions.
+        alpha: weight of the soft-label term; `1 - alpha` weighs the true tags.
+        weight_decay: AdamW weight decay.
+        warmup_fraction: share of steps spent warming up.
+        seed: shuffle seed.
+    """
+
+    epochs: int = 3
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    temperature: float = 2.0
+    alpha: float = 0.8
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.1
+    seed: int = 0
+
+    def validate(self) -> "TokenDistillConfig":
+        checks = [("epochs", self.epochs >= 1), ("batch_size", self.batch_size >= 1),
+                  ("learning_rate", self.learning_rate > 0), ("temperature", self.temperature > 0),
+                  ("alpha", 0.0 <= self.alpha <= 1.0), ("weight_decay", self.weight_decay >= 0),
+                  ("warmup_fraction", 0.0 <= self.warmup_fraction < 1.0)]
+        for name, ok in checks:
+            if not ok:
+                raise UserError(f"{name} is out of range. Received: {name}={getattr(self, name)} "
+                                "(epochs, batch_size >= 1; learning_rate, temperature > 0; "
+                                "alpha in [0, 1]; warmup_fraction in [0, 1))")
+        return self
+
+
+def token_soft_label_loss(teacher_logits, student_logits, weights, temperature: float):
+    """`T² · KL(softmax(t/T) ‖ softmax(s/T))` averaged over the positions with weight > 0.
+
+    Args:
+        teacher_logits, student_logits: `[batch, sequence, tags]`.
+        weights: `[batch, sequence]`, positive at labelled positions.
+        temperature: T.
+    """
+    t = ops.log_softmax(ops.cast(teacher_logits, "float32") / temperature, axis=-1)
+    s = ops.log_softmax(ops.cast(student_logits, "float32") / temperature, axis=-1)
+    kl = ops.sum(ops.exp(t) * (t - s), axis=-1)
+    weights = ops.cast(weights, "float32")
+    return ops.sum(kl * weights) / ops.maximum(ops.sum(weights), 1e-9) * temperature**2
+
+
+def token_hard_label_loss(labels, student_logits, weights):
+    """Cross-entropy with the true tags averaged over the positions with weight > 0."""
+    ce = keras.losses.sparse_categorical_crossentropy(
+        ops.cast(labels, "int32"), ops.cast(student_logits, "float32"), from_logits=True)
+    weights = ops.cast(weights, "float32")
+    return ops.sum(ce * weights) / ops.maximum(ops.sum(weights), 1e-9)
+
+
+class TokenDistiller(keras.Model):
+    """The student with the per-token distillation loss; `y` holds `labels` and
+    `teacher_logits`, the sample weights mark each word's first sub-token.
+
+    Args:
+        student: the token classifier being trained.
+        temperature: T.
+        alpha: weight of the soft-label term.
+    """
+
+    def __init__(self, student, temperature: float, alpha: float, **kwargs):
+        super().__init__(name="token_distiller", **kwargs)
+        self.student = student
+        self.temperature = float(temperature)
+        self.alpha = float(alpha)
+        self.soft_tracker = keras.metrics.Mean(name="soft_loss")
+        self.hard_tracker = keras.metrics.Mean(name="hard_loss")
+        self.accuracy_tracker = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+        self.agreement_tracker = keras.metrics.Mean(name="agreement")
+
+    def call(self, inputs, training=False):
+        return self.student(inputs, training=training)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        soft = token_soft_label_loss(y["teacher_logits"], y_pred, sample_weight, self.temperature)
+        hard = token_hard_label_loss(y["labels"], y_pred, sample_weight)
+        self.soft_tracker.update_state(soft)
+        self.hard_tracker.update_state(hard)
+        self.accuracy_tracker.update_state(y["labels"], y_pred, sample_weight=sample_weight)
+        agree = ops.cast(ops.equal(ops.argmax(y_pred, -1), ops.argmax(y["teacher_logits"], -1)),
+                         "float32")
+        self.agreement_tracker.update_state(agree, sample_weight=sample_weight)
+        return self.alpha * soft + (1.0 - self.alpha) * hard
+
+    @property
+    def metrics(self):
+        return [t for t in (self._loss_tracker, self.soft_tracker, self.hard_tracker,
+                            self.accuracy_tracker, self.agreement_tracker) if t is not None]
+
+
+class _KeepBest(keras.callbacks.Callback):
+    """Remember the student's weights at its best dev accuracy."""
+
+    def __init__(self, student):
+        super().__init__()
+        self.student = student
+        self.best, self.best_epoch, self.weights = -1.0, 0, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        score = float((logs or {}).get("val_accuracy", -1.0))
+        if score > self.best:
+            self.best, self.best_epoch = score, epoch + 1
+            self.weights = self.student.get_weights()
+
+
+def _check_aligned(teacher, student) -> None:
+    t, s = teacher.preprocessor, student.preprocessor
+    if t is None or s is None:
+        raise UserError("teacher and student need their preprocessors (saved taggers keep them)")
+    if t.tokenizer.get_vocabulary() != s.tokenizer.get_vocabulary():
+        raise UserError("per-token distillation needs the teacher's tokenizer in the student "
+                        "(sub-token positions must line up): build the student with the "
+                        "teacher's tokenizer, or prune the teacher into the student")
+    if t.sequence_length != s.sequence_length:
+        raise UserError(f"teacher and student sequence lengths differ "
+                        f"({t.sequence_length} vs {s.sequence_length}): they must match")
+    if teacher.num_classes != student.num_classes:
+        raise UserError(f"teacher has {teacher.num_classes} tags, student "
+                        f"{student.num_classes}: they must match")
+
+
+def _with_teacher_logits(teacher, data: TaggedSentences, batch_size: int):
+    """Aligned arrays of `data` and the teacher's logits at every position."""
+    import tensorflow as tf
+
+    infer = tf.function(lambda x: teacher(x, training=False), reduce_retracing=True)
+    parts = {name: [] for name in (*INPUT_NAMES, "labels", "weights", "teacher_logits")}
+    for x, y, w in make_tagging_dataset(data, teacher.preprocessor, batch_size):
+        for name in INPUT_NAMES:
+            parts[name].append(x[name].numpy())
+        parts["labels"].append(y.numpy())
+        parts["weights"].append((w.numpy() > 0).astype(np.float32))
+        parts["teacher_logits"].append(np.asarray(infer(x), dtype=np.float32))
+    return {name: np.concatenate(values) for name, values in parts.items()}
+
+
+def _dataset(arrays: dict, batch_size: int, shuffle: bool, seed: int):
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((
+        {name: arrays[name] for name in INPUT_NAMES},
+        {"labels": arrays["labels"], "teacher_logits": arrays["teacher_logits"]},
+        arrays["weights"]))
+    if shuffle:
+        ds = ds.shuffle(len(arrays["labels"]), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def distill_tagger(teacher, student, train: TaggedSentences, dev: TaggedSentences,
+                   config: TokenDistillConfig | None = None, verbose="auto"):
+    """Train `student` (in place) on the teacher's per-token soft labels and the true tags.
+
+    Args:
+        teacher: a trained `AlbertTokenClassifier` (frozen).
+        student: a token classifier with the teacher's tokenizer and sequence length, e.g. a
+            pruned copy of the teacher or a smaller shape built with its tokenizer.
+        train: training sentences.
+        dev: dev sentences; the student keeps its weights from the best dev epoch.
+        config: `TokenDistillConfig`.
+        verbose: Keras progress bars.
+
+    Returns:
+        `(student, metrics)` with the per-epoch history and the best dev accuracy
+        (first-sub-token accuracy, as in fine-tuning).
+    """
+    from albert_tf.train.config import FinetuneConfig
+    from albert_tf.train.finetune import make_optimizer
+
+    config = (config or TokenDistillConfig()).validate()
+    _check_aligned(teacher, student)
+    teacher.trainable = False
+    logger.info("teacher logits for %d train and %d dev sentences", len(train), len(dev))
+    train_arrays = _with_teacher_logits(teacher, train, config.batch_size)
+    dev_arrays = _with_teacher_logits(teacher, dev, config.batch_size)
+    total_steps = math.ceil(len(train) / config.batch_size) * config.epochs
+    optimizer = make_optimizer(FinetuneConfig(
+        epochs=config.epochs, batch_size=config.batch_size, learning_rate=config.learning_rate,
+        weight_decay=config.weight_decay, warmup_fraction=config.warmup_fraction), total_steps)
+    distiller = TokenDistiller(student, config.temperature, config.alpha)
+    distiller.compile(optimizer=optimizer)
+    keep = _KeepBest(student)
+    history = distiller.fit(
+        _dataset(train_arrays, config.batch_size, True, config.seed),
+        validation_data=_dataset(dev_arrays, config.batch_size, False, 0),
+        epochs=config.epochs, callbacks=[keep], verbose=verbose)
+    if keep.weights is not None:
+        student.set_weights(keep.weights)
+    metrics = {
+        "config": dataclasses.asdict(config),
+        "history": [{k: float(v[i]) for k, v in history.history.items()}
+                    for i in range(len(history.epoch))],
+        "best_epoch": keep.best_epoch,
+        "best_dev_accuracy": keep.best,
+        "teacher_dev_accuracy": float(
+            (dev_arrays["teacher_logits"].argmax(-1) == dev_arrays["labels"])[
+                dev_arrays["weights"] > 0].mean()),
+        "teacher_parameters": int(teacher.count_params()),
+        "student_parameters": int(student.count_params()),
+    }
+    return student, metrics

@@ -1,0 +1,131 @@
+"""Prune a token classifier with the pruning package's transforms.
+
+Structured pruning (heads, FFN neurons, depth) runs on the backbone (`structured_prune` takes an
+`AlbertBackbone`); the per-token head is then put back on the smaller backbone with its weights.
+Unstructured magnitude pruning wraps the whole tagger (`prune_low_magnitude`), follows its
+schedule during fine-tuning on aligned `(x, y, weights)` batches, and is stripped at the end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import numpy as np
+
+from albert_tf.compress.prune import (
+    ConstantSparsity,
+    StructuredPruneConfig,
+    UnstructuredPruneConfig,
+    UpdatePruningStep,
+    fine_tune,
+    prune_low_magnitude,
+    pruning_states,
+    strip_pruning,
+    structured_prune,
+)
+from albert_tf.errors import UserError
+from albert_tf.tagging.examples import TaggedSentences
+from albert_tf.tagging.model import token_classifier_for
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class TagPruneConfig:
+    """The tagging pruning stage.
+
+    Args:
+        structured: heads / neurons / depth to remove (magnitude importance), or None.
+        unstructured: magnitude sparsity settings, or None.
+        fine_tune_steps: training steps after pruning (unstructured sparsity follows its
+            schedule during them); 0 is one-shot.
+        learning_rate: Adam learning rate of those steps.
+        batch_size: sentences per fine-tuning step.
+    """
+
+    structured: StructuredPruneConfig | None = None
+    unstructured: UnstructuredPruneConfig | None = None
+    fine_tune_steps: int = 0
+    learning_rate: float = 3e-5
+    batch_size: int = 32
+
+    def validate(self) -> None:
+        if self.structured is None and self.unstructured is None:
+            raise UserError("nothing to prune: give structured and/or unstructured settings")
+        if self.structured is not None:
+            self.structured.validate()
+            if self.structured.importance != "magnitude":
+                raise UserError("token classifiers are pruned with importance='magnitude'. "
+                                f"Received: {self.structured.importance!r}")
+        if self.unstructured is not None:
+            self.unstructured.validate()
+        if self.fine_tune_steps < 0:
+            raise UserError(f"fine_tune_steps must be >= 0. Received: {self.fine_tune_steps}")
+
+
+def structured_prune_tagger(tagger, config: StructuredPruneConfig):
+    """A smaller token classifier: the backbone pruned, the head weights kept.
+
+    Returns:
+        `(new tagger, report)`; the input tagger is untouched.
+    """
+    backbone, report = structured_prune(tagger.backbone, config)
+    pruned = token_classifier_for(backbone, tagger.num_classes, tagger.preprocessor,
+                                  tagger.dropout)
+    pruned.output_dense.set_weights(tagger.output_dense.get_weights())
+    report["parameters_before"] = int(tagger.count_params())
+    report["parameters_after"] = int(pruned.count_params())
+    return pruned, report
+
+
+def _nonzero(model) -> int:
+    return int(sum(np.count_nonzero(w.numpy()) for w in model.weights))
+
+
+def prune_tagger(tagger, config: TagPruneConfig, train: TaggedSentences | None = None):
+    """Run the pruning stage on a token classifier.
+
+    Args:
+        tagger: an `AlbertTokenClassifier` with its preprocessor.
+        config: `TagPruneConfig`.
+        train: training sentences, needed when `fine_tune_steps > 0`.
+
+    Returns:
+        `(pruned tagger, metrics)`: a new model with structured pruning, otherwise the input
+        pruned in place.
+    """
+    from albert_tf.tagging.pipeline import make_tagging_dataset
+
+    config.validate()
+    if config.fine_tune_steps and train is None:
+        raise UserError("fine-tuning after pruning needs training sentences")
+    metrics = {"parameters_before": int(tagger.count_params()),
+               "nonzero_parameters_before": _nonzero(tagger)}
+    if config.structured is not None:
+        tagger, metrics["structured"] = structured_prune_tagger(tagger, config.structured)
+    callbacks = []
+    unstructured = config.unstructured
+    if unstructured is not None:
+        schedule = (unstructured.make_schedule(config.fine_tune_steps) if config.fine_tune_steps
+                    else ConstantSparsity(unstructured.sparsity, begin_step=0))
+        prune_low_magnitude(tagger, schedule, block_size=unstructured.block_size,
+                            block_pooling_type=unstructured.block_pooling,
+                            sparsity_m_by_n=unstructured.m_by_n,
+                            include=unstructured.include, exclude=unstructured.exclude)
+        if config.fine_tune_steps:
+            callbacks.append(UpdatePruningStep())
+        else:
+            for state in pruning_states(tagger):
+                state.update_masks(unstructured.sparsity)
+    if config.fine_tune_steps:
+        data = make_tagging_dataset(train, tagger.preprocessor, config.batch_size, shuffle=True)
+        logger.info("fine-tuning %d steps after pruning", config.fine_tune_steps)
+        # fine_tune's accuracy metric is unweighted (it would count padding): keep the loss.
+        result = fine_tune(tagger, data, config.fine_tune_steps, config.learning_rate, callbacks)
+        metrics["fine_tune_loss"] = result["loss"]
+    if unstructured is not None:
+        strip_pruning(tagger)
+    metrics["parameters_after"] = int(tagger.count_params())
+    metrics["nonzero_parameters_after"] = _nonzero(tagger)
+    return tagger, metrics
