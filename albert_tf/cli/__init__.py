@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "albert_tf.cli.prune",
     "albert_tf.cli.quantize",
     "albert_tf.cli.export",
+    "albert_tf.cli.tag",
 ]
 
 

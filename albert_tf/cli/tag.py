@@ -1,0 +1,274 @@
+"""`albert-tf tag`: token classification (POS, NER) — finetune, evaluate, predict, prune,
+distill, export."""
+
+import json
+import sys
+from pathlib import Path
+
+from albert_tf.cli.common import fraction, non_negative_int, positive_float, positive_int
+
+
+def _add_data(parser, with_splits: bool = True) -> None:
+    group = parser.add_argument_group("data")
+    group.add_argument("--data", default="brown-corpus",
+                       help="brown-corpus (12 universal POS tags) or a CoNLL file "
+                            "(one token per line, blank line between sentences)")
+    group.add_argument("--word-column", type=int, default=0, help="CoNLL word column (default 0)")
+    group.add_argument("--tag-column", type=int, default=-1,
+                       help="CoNLL tag column (default -1, the last; CoNLL-2003 NER)")
+    group.add_argument("--separator", default=None,
+                       help="CoNLL column separator (default: any whitespace)")
+    if with_splits:
+        group.add_argument("--dev-file", default=None, help="CoNLL dev file (default: carved)")
+        group.add_argument("--test-file", default=None, help="CoNLL test file (default: carved)")
+    group.add_argument("--seed", type=non_negative_int, default=0, help="split seed")
+    for split in ("train", "dev", "test"):
+        group.add_argument(f"--{split}-limit", type=positive_int, default=None,
+                           help=f"use the first N {split} sentences")
+
+
+def _data_spec(args):
+    from albert_tf.tagging.train import TaggingDataSpec
+
+    return TaggingDataSpec(
+        source=args.data, dev_file=getattr(args, "dev_file", None),
+        test_file=getattr(args, "test_file", None), word_column=args.word_column,
+        tag_column=args.tag_column, separator=args.separator, seed=args.seed,
+        train_limit=args.train_limit, dev_limit=args.dev_limit, test_limit=args.test_limit)
+
+
+def register(subparsers):
+    parser = subparsers.add_parser(
+        "tag", help="token classification (POS / NER): finetune, evaluate, predict, prune, "
+                    "distill, export",
+        description="ALBERT token classifiers: the first sub-token of each word carries its "
+                    "tag; word-level predictions and metrics.")
+    sub = parser.add_subparsers(dest="tag_command", metavar="ACTION", parser_class=type(parser))
+    sub.required = True
+
+    finetune = sub.add_parser("finetune", help="fine-tune a tagger; evaluate on dev and test")
+    _add_data(finetune)
+    finetune.add_argument("--model", default="albert-tiny",
+                          help="albert-tiny | albert-small | albert-base | ALBERT preset "
+                               "folder or name | saved tagger folder (default: albert-tiny)")
+    finetune.add_argument("--tokenizer", default=None,
+                          help="SentencePiece .model (default: train one on the training words)")
+    finetune.add_argument("--vocab-size", type=positive_int, default=8000)
+    finetune.add_argument("--sequence-length", type=positive_int, default=128,
+                          help="sub-tokens per sentence incl. [CLS]/[SEP] (default 128)")
+    finetune.add_argument("--epochs", type=positive_int, default=3)
+    finetune.add_argument("--batch-size", type=positive_int, default=32)
+    finetune.add_argument("--learning-rate", type=positive_float, default=5e-5)
+    finetune.add_argument("--warmup-fraction", type=fraction, default=0.1)
+    finetune.add_argument("--patience", type=non_negative_int, default=2,
+                          help="early-stopping patience (0 disables)")
+    finetune.add_argument("--run-dir", default="runs/tag", help="output folder")
+    finetune.add_argument("--resume", action="store_true", help="continue a killed run")
+    finetune.set_defaults(func=run_finetune)
+
+    evaluate = sub.add_parser("evaluate", help="token accuracy (and entity F1 for BIO tags) "
+                                               "of a saved tagger on a split")
+    evaluate.add_argument("model", help="saved tagger folder (run-dir/model)")
+    _add_data(evaluate)
+    evaluate.add_argument("--split", default="test", choices=["train", "dev", "test", "all"])
+    evaluate.add_argument("--output", default=None, help="write the report as JSON here")
+    evaluate.set_defaults(func=run_evaluate)
+
+    predict = sub.add_parser("predict", help="tag raw sentences (one per line) word by word")
+    predict.add_argument("model", help="saved tagger folder")
+    predict.add_argument("--input", default="-", help="text file, one sentence per line "
+                                                      "(default: stdin)")
+    predict.add_argument("--format", default="slash", choices=["slash", "conll", "jsonl"],
+                         help="word/TAG tokens, CoNLL columns, or JSON lines")
+    predict.set_defaults(func=run_predict)
+
+    prune = sub.add_parser("prune", help="structured (heads/FFN/depth) and magnitude pruning")
+    prune.add_argument("model", help="saved tagger folder")
+    _add_data(prune)
+    prune.add_argument("--heads-fraction", type=fraction, default=0.0)
+    prune.add_argument("--ffn-fraction", type=fraction, default=0.0)
+    prune.add_argument("--depth", type=positive_int, default=None, help="new num_layers")
+    prune.add_argument("--sparsity", type=fraction, default=None,
+                       help="magnitude sparsity of every prunable kernel")
+    prune.add_argument("--fine-tune-steps", type=non_negative_int, default=0)
+    prune.add_argument("--learning-rate", type=positive_float, default=3e-5)
+    prune.add_argument("--output", required=True, help="folder for the pruned tagger")
+    prune.set_defaults(func=run_prune)
+
+    distill = sub.add_parser("distill", help="train a student on the teacher's per-token "
+                                             "soft labels")
+    distill.add_argument("--teacher", required=True, help="saved tagger folder")
+    distill.add_argument("--student", required=True,
+                         help="saved tagger folder (e.g. `tag prune` output) or a named "
+                              "config built with the teacher's tokenizer")
+    _add_data(distill)
+    distill.add_argument("--epochs", type=positive_int, default=3)
+    distill.add_argument("--batch-size", type=positive_int, default=32)
+    distill.add_argument("--learning-rate", type=positive_float, default=1e-3)
+    distill.add_argument("--temperature", type=positive_float, default=2.0)
+    distill.add_argument("--alpha", type=float, default=0.8,
+                         help="weight of the soft-label term (default 0.8)")
+    distill.add_argument("--output", required=True, help="folder for the student")
+    distill.set_defaults(func=run_distill)
+
+    export = sub.add_parser("export", help="TFLite (per-token outputs) or raw-text SavedModel "
+                                           "(word tags)")
+    export.add_argument("model", help="saved tagger folder")
+    export.add_argument("--format", default="tflite", choices=["tflite", "saved-model"])
+    export.add_argument("--mode", default="float32",
+                        choices=["float32", "float16", "dynamic-int8"], help="TFLite mode")
+    export.add_argument("--output", required=True, help=".tflite file or SavedModel folder")
+    export.set_defaults(func=run_export)
+
+
+def _load(folder):
+    from albert_tf.tagging.model import load_tag_names, load_token_classifier
+
+    tagger = load_token_classifier(folder)
+    return tagger, load_tag_names(folder, tagger.num_classes)
+
+
+def _summary(report: dict) -> str:
+    line = (f"sentences {report['sentences']}  words {report['words']}  "
+            f"token accuracy {report['token_accuracy']:.4f}")
+    if "majority_tag_accuracy" in report:
+        line += f"  (majority tag {report['majority_tag_accuracy']:.4f})"
+    if report.get("words_without_prediction"):
+        line += f"  words past the sequence length {report['words_without_prediction']}"
+    if "entities" in report:
+        e = report["entities"]
+        line += f"\nentities: precision {e['precision']:.4f}  recall {e['recall']:.4f}  " \
+                f"F1 {e['f1']:.4f}  ({e['gold_entities']} gold)"
+    return line
+
+
+def run_finetune(args) -> int:
+    from albert_tf.tagging.train import TagFinetuneJob, run_tag_finetune_job
+    from albert_tf.train.config import FinetuneConfig
+
+    job = TagFinetuneJob(
+        data=_data_spec(args), model=args.model, tokenizer=args.tokenizer,
+        vocab_size=args.vocab_size, sequence_length=args.sequence_length,
+        train=FinetuneConfig(epochs=args.epochs, batch_size=args.batch_size,
+                             learning_rate=args.learning_rate,
+                             warmup_fraction=args.warmup_fraction, patience=args.patience,
+                             seed=args.seed))
+    metrics = run_tag_finetune_job(job, args.run_dir, resume=args.resume)
+    print(f"model: {args.run_dir}/model")
+    print("dev:  " + _summary(metrics["dev"]))
+    print("test: " + _summary(metrics["test"]))
+    return 0
+
+
+def run_evaluate(args) -> int:
+    train, dev, test = _splits_for_model(args)  # bad data fails before TensorFlow starts
+    from albert_tf.evaluate import write_json
+    from albert_tf.tagging.pipeline import evaluate_tagger
+
+    tagger, _ = _load(args.model)
+    data = {"train": train, "dev": dev, "test": test}.get(args.split)
+    if data is None:
+        from albert_tf.tagging.examples import TaggedSentences
+
+        data = TaggedSentences(train.words + dev.words + test.words,
+                               train.tags + dev.tags + test.tags, train.tag_names, train.source)
+    report = evaluate_tagger(tagger, data, majority_tag=train.majority_tag())
+    if args.output:
+        write_json(report, args.output)
+    print(_summary(report))
+    return 0
+
+
+def _splits_for_model(args):
+    from albert_tf.tagging.model import TAG_NAMES_FILE
+    from albert_tf.tagging.train import load_tagging_splits
+
+    names_file = Path(args.model) / TAG_NAMES_FILE
+    names = json.loads(names_file.read_text()) if names_file.is_file() else None
+    return load_tagging_splits(_data_spec(args), tag_names=names)
+
+
+def run_predict(args) -> int:
+    from albert_tf.tagging.export import split_words
+    from albert_tf.tagging.pipeline import predict_words
+
+    stream = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")
+    with stream:
+        lines = [line.strip() for line in stream if line.strip()]
+    tagger, names = _load(args.model)
+    words = [[w.decode("utf-8") for w in s] for s in split_words(lines).to_list()] if lines else []
+    predictions = predict_words(tagger, words)
+    for sentence, tags in zip(words, predictions.tag_names(names)):
+        tags = [t if t is not None else "-" for t in tags]  # "-": past the sequence length
+        if args.format == "slash":
+            print(" ".join(f"{w}/{t}" for w, t in zip(sentence, tags)))
+        elif args.format == "conll":
+            print("\n".join(f"{w}\t{t}" for w, t in zip(sentence, tags)) + "\n")
+        else:
+            print(json.dumps({"words": sentence, "tags": tags}))
+    return 0
+
+
+def run_prune(args) -> int:
+    from albert_tf.compress.prune import StructuredPruneConfig, UnstructuredPruneConfig
+    from albert_tf.tagging.model import save_token_classifier
+    from albert_tf.tagging.prune import TagPruneConfig, prune_tagger
+
+    structured = None
+    if args.heads_fraction or args.ffn_fraction or args.depth:
+        structured = StructuredPruneConfig(heads_fraction=args.heads_fraction,
+                                           ffn_fraction=args.ffn_fraction, depth=args.depth)
+    unstructured = None if args.sparsity is None else UnstructuredPruneConfig(
+        sparsity=args.sparsity)
+    config = TagPruneConfig(structured=structured, unstructured=unstructured,
+                            fine_tune_steps=args.fine_tune_steps,
+                            learning_rate=args.learning_rate)
+    config.validate()
+    train = _splits_for_model(args)[0] if args.fine_tune_steps else None
+    tagger, names = _load(args.model)
+    pruned, metrics = prune_tagger(tagger, config, train)
+    save_token_classifier(pruned, args.output, names)
+    print(f"parameters {metrics['parameters_before']} -> {metrics['parameters_after']}  "
+          f"non-zero {metrics['nonzero_parameters_before']} -> "
+          f"{metrics['nonzero_parameters_after']}")
+    print(f"pruned tagger: {args.output}")
+    return 0
+
+
+def run_distill(args) -> int:
+    from albert_tf.tagging.distill import TokenDistillConfig, distill_tagger
+    from albert_tf.tagging.model import build_token_classifier, save_token_classifier
+
+    config = TokenDistillConfig(epochs=args.epochs, batch_size=args.batch_size,
+                                learning_rate=args.learning_rate, temperature=args.temperature,
+                                alpha=args.alpha, seed=args.seed).validate()
+    args.model = args.teacher
+    train, dev, _ = _splits_for_model(args)
+    teacher, names = _load(args.teacher)
+    if Path(args.student).is_dir():
+        student, _ = _load(args.student)
+    else:
+        student = build_token_classifier(args.student, teacher.num_classes,
+                                         tokenizer=teacher.preprocessor.tokenizer,
+                                         sequence_length=teacher.preprocessor.sequence_length)
+    student, metrics = distill_tagger(teacher, student, train, dev, config)
+    save_token_classifier(student, args.output, names)
+    print(f"teacher dev accuracy {metrics['teacher_dev_accuracy']:.4f}  student best dev "
+          f"accuracy {metrics['best_dev_accuracy']:.4f} (epoch {metrics['best_epoch']})  "
+          f"parameters {metrics['teacher_parameters']} -> {metrics['student_parameters']}")
+    print(f"student: {args.output}")
+    return 0
+
+
+def run_export(args) -> int:
+    from albert_tf.tagging.export import export_tagger_tflite, export_word_tagger
+
+    tagger, names = _load(args.model)
+    if args.format == "tflite":
+        report = export_tagger_tflite(tagger, args.output, args.mode, tag_names=names)
+    else:
+        report = export_word_tagger(tagger, args.output, names)
+    print(f"wrote {report['path']} ({report['size_bytes'] / 1e6:.2f} MB); parity: "
+          f"{report['parity']['same_tag_fraction']:.4f} of words tagged as by the Keras model")
+    return 0
+
