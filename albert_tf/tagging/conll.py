@@ -58,10 +58,11 @@ def read_conll(path: str | os.PathLike, word_column: int = 0, tag_column: int = 
             if columns[0] == DOCSTART:
                 close_sentence()
                 continue
-            if len(columns) < needed:
-                raise UserError(f"{path}:{number}: {len(columns)} column(s) but word column "
-                                f"{word_column} and tag column {tag_column} need {needed}: "
-                                f"{line[:80]!r}")
+            if len(columns) < needed or (
+                    word_column % len(columns) == tag_column % len(columns)):
+                raise UserError(f"{path}:{number}: {len(columns)} column(s) cannot hold word "
+                                f"column {word_column} and a separate tag column "
+                                f"{tag_column}: {line[:80]!r}")
             words.append(columns[word_column])
             tags.append(columns[tag_column])
     close_sentence()

@@ -1,0 +1,109 @@
+"""The compression chain on a tagger: pruning, per-token distillation, TFLite, raw-text SavedModel."""
+
+import numpy as np
+import pytest
+
+
+def test_soft_label_loss_ignores_masked_positions():
+    from albert_tf.tagging.distill import token_soft_label_loss
+
+    rng = np.random.default_rng(0)
+    teacher = rng.normal(size=(1, 3, 4)).astype("float32")
+    student = rng.normal(size=(1, 3, 4)).astype("float32")
+    weights = np.array([[1.0, 0.0, 1.0]], "float32")
+    changed = student.copy()
+    changed[0, 1] += 5.0  # a masked position may change freely
+    a = float(token_soft_label_loss(teacher, student, weights, 2.0))
+    b = float(token_soft_label_loss(teacher, changed, weights, 2.0))
+    assert a == pytest.approx(b)
+
+    def kl(t, s):
+        p, q = np.exp(t) / np.exp(t).sum(), np.exp(s) / np.exp(s).sum()
+        return float((p * np.log(p / q)).sum())
+
+    expected = 4.0 * (kl(teacher[0, 0] / 2, student[0, 0] / 2)
+                      + kl(teacher[0, 2] / 2, student[0, 2] / 2)) / 2
+    assert a == pytest.approx(expected, rel=1e-5)
+
+
+def test_structured_pruning_then_distillation(trained_tagger, brown_splits):
+    from albert_tf.compress.prune import StructuredPruneConfig, UnstructuredPruneConfig
+    from albert_tf.tagging.distill import TokenDistillConfig, distill_tagger
+    from albert_tf.tagging.model import AlbertSlimTokenClassifier
+    from albert_tf.tagging.pipeline import evaluate_tagger
+    from albert_tf.tagging.prune import TagPruneConfig, prune_tagger
+
+    teacher, _, _ = trained_tagger
+    train, dev, test = brown_splits
+    student, metrics = prune_tagger(teacher, TagPruneConfig(
+        structured=StructuredPruneConfig(heads_fraction=0.5, ffn_fraction=0.5),
+        unstructured=UnstructuredPruneConfig(sparsity=0.5)))
+    assert isinstance(student, AlbertSlimTokenClassifier)  # head size kept, heads halved
+    assert student.backbone.num_heads == 1
+    assert metrics["parameters_after"] < metrics["parameters_before"]
+    assert metrics["nonzero_parameters_after"] < 0.75 * metrics["parameters_after"]
+    np.testing.assert_array_equal(student.output_dense.get_weights()[0],
+                                  teacher.output_dense.get_weights()[0])
+    before = evaluate_tagger(student, dev)["token_accuracy"]
+    student, result = distill_tagger(teacher, student, train, dev,
+                                     TokenDistillConfig(epochs=2, batch_size=16,
+                                                        learning_rate=3e-3), verbose=0)
+    assert result["history"][0]["agreement"] > 0
+    after = evaluate_tagger(student, test, majority_tag=train.majority_tag())
+    assert after["token_accuracy"] > after["majority_tag_accuracy"]
+    assert evaluate_tagger(student, dev)["token_accuracy"] >= before - 0.02
+
+
+def test_distillation_needs_the_teachers_tokenizer(trained_tagger, tiny_tagger_factory,
+                                                   brown_splits):
+    from albert_tf.errors import UserError
+    from albert_tf.tagging.distill import distill_tagger
+
+    teacher, _, _ = trained_tagger
+    other_length = tiny_tagger_factory(sequence_length=32)
+    with pytest.raises(UserError, match="sequence lengths differ"):
+        distill_tagger(teacher, other_length, brown_splits[0], brown_splits[1])
+
+
+def test_tflite_per_token_outputs(trained_tagger, brown_splits, tmp_path):
+    from albert_tf.deploy import TFLiteRunner
+    from albert_tf.tagging.export import export_tagger_tflite, tflite_word_predictions
+    from albert_tf.tagging.pipeline import predict_words
+
+    tagger, _, _ = trained_tagger
+    path = tmp_path / "tagger.tflite"
+    report = export_tagger_tflite(tagger, path, "dynamic-int8",
+                                  tag_names=brown_splits[0].tag_names)
+    assert path.is_file() and (tmp_path / "tagger.tflite.json").is_file()
+    assert report["output"]["probabilities"] == [1, 48, 12]
+    assert report["parity"]["same_tag_fraction"] > 0.9
+    words = brown_splits[2].words[:10]
+    lite = tflite_word_predictions(TFLiteRunner(path), tagger.preprocessor, words)
+    keras_ids = predict_words(tagger, words).tag_ids
+    same = np.mean([a == b for s, t in zip(lite.tag_ids, keras_ids) for a, b in zip(s, t)])
+    assert same > 0.9
+    assert [len(s) for s in lite.tag_ids] == [len(s) for s in words]
+
+
+def test_raw_text_saved_model_returns_word_tags(trained_tagger, brown_splits, tmp_path):
+    import tensorflow as tf
+
+    from albert_tf.tagging.export import export_word_tagger, split_words
+    from albert_tf.tagging.pipeline import predict_words
+
+    tagger, _, _ = trained_tagger
+    names = brown_splits[0].tag_names
+    report = export_word_tagger(tagger, tmp_path / "word_tagger", names)
+    assert report["parity"]["same_tag_fraction"] == 1.0
+    served = tf.saved_model.load(str(tmp_path / "word_tagger")).signatures["serving_default"]
+    texts = ["The jury said it did find that many of the voters were misinformed.",
+             "Hello, world."]
+    out = served(text=tf.constant(texts))
+    assert out["num_words"].numpy().tolist() == [14, 4]
+    assert [w.decode() for w in out["words"].numpy()[1][:4]] == ["Hello", ",", "world", "."]
+    words = [[w.decode() for w in s] for s in split_words(texts).to_list()]
+    expected = predict_words(tagger, words).tag_names(names)
+    got = [[t.decode() for t in row[:n]] for row, n in zip(out["tags"].numpy(),
+                                                         out["num_words"].numpy())]
+    assert got == expected
+    assert out["tags"].numpy()[1][5] == b""  # padding past the sentence's end
