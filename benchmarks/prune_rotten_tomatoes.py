@@ -8,16 +8,19 @@ Measures, on a held-out test subset:
 2. structured pruning (`--heads-fraction`, `--ffn-fraction`, `--depth`): parameters, batch-1
    latency of the Keras model (graph mode) and test accuracy, one-shot and after recovery.
 
-The model pruned is `--model` (a saved classifier folder, e.g. from `albert-tf finetune` or
-`albert-tf distill`) or, by default, an albert-small-size ALBERT made from the pretrained MiniLM
-teacher (`albertize`: E=128, `--groups` shared groups) and fine-tuned here for
-`--baseline-epochs`: ALBERT weights trained from scratch stay at the majority class on CPU
-budgets (see DESIGN.md), so pruning them would measure nothing.
+The model pruned is an albert-small-size ALBERT (6 layers, hidden 384, 12 heads, E=128):
+`--model` if it is an ALBERT classifier folder; the albertized `--model` (E=128, `--groups`
+groups, no further training) if it is a fine-tuned BERT such as the MiniLM teacher from
+`albert-tf finetune --model minilm-teacher`; by default the albertized pretrained MiniLM,
+fine-tuned here for `--baseline-epochs`. ALBERT weights trained from scratch stay at the
+majority class on CPU budgets (see DESIGN.md), so pruning them would measure nothing.
 
 Writes `results.json` and `results.md` to `--output`; prints the tables.
 
-Example (about 15 minutes on 2 CPU cores):
-    python benchmarks/prune_rotten_tomatoes.py --output runs/bench_prune
+Example:
+    albert-tf finetune --model minilm-teacher --train-limit 4000 --sequence-length 64 \\
+        --epochs 2 --run-dir runs/minilm
+    python benchmarks/prune_rotten_tomatoes.py --model runs/minilm/model --output runs/bench_prune
 """
 
 import argparse
@@ -36,7 +39,9 @@ logger = logging.getLogger("benchmarks.prune_rotten_tomatoes")
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None,
-                        help="fine-tuned classifier folder (default: albertize + fine-tune)")
+                        help="fine-tuned classifier folder: ALBERT (used as is) or BERT "
+                             "(albertized); default: albertize the pretrained MiniLM and "
+                             "fine-tune it here")
     parser.add_argument("--output", default="runs/bench_prune", help="results folder")
     parser.add_argument("--train-limit", type=int, default=2000)
     parser.add_argument("--test-limit", type=int, default=500)
@@ -88,30 +93,50 @@ def latency_ms(model, sequence_length: int, runs: int) -> dict:
 
 
 def build_baseline(args, train, dev, output: Path) -> Path:
-    """Albertize the MiniLM teacher and fine-tune it; returns the saved folder."""
+    """The ALBERT classifier to prune, saved under `output/baseline`; returns its folder.
+
+    An ALBERT `--model` is used as it is. A BERT `--model` (e.g. the MiniLM teacher fine-tuned
+    by `albert-tf finetune`) is albertized (E=128, `--groups` groups) without further training.
+    With no `--model`, the pretrained MiniLM is albertized and fine-tuned here.
+    """
+    import keras_hub
+
     from albert_tf.compress.distill.albertize import albertize_student
-    from albert_tf.models import build_classifier, save_classifier
+    from albert_tf.models import build_classifier, load_classifier, save_classifier
     from albert_tf.text import make_dataset
     from albert_tf.train.finetune import FinetuneConfig, finetune
 
     folder = output / "baseline"
-    if (folder / "task.json").is_file():
+    recipe = {"model": args.model, "groups": args.groups, "train_limit": args.train_limit,
+              "baseline_epochs": args.baseline_epochs, "sequence_length": args.sequence_length}
+    recipe_file = output / "baseline_recipe.json"
+    if (folder / "task.json").is_file() and recipe_file.is_file() and json.loads(
+            recipe_file.read_text()) == recipe:
         logger.info("reusing baseline %s", folder)
         return folder
-    teacher = build_classifier("minilm-teacher", num_classes=len(train.label_names),
-                               sequence_length=args.sequence_length)
-    student = albertize_student(teacher, embedding_dim=128, num_groups=args.groups,
-                                sequence_length=args.sequence_length)
-    del teacher
-    config = FinetuneConfig(epochs=args.baseline_epochs, batch_size=args.batch_size,
-                            learning_rate=args.learning_rate, patience=0, seed=args.seed)
-    run_dir = output / "baseline_run"
-    shutil.rmtree(run_dir, ignore_errors=True)
-    train_ds = make_dataset(train, student.preprocessor, args.batch_size, shuffle=True,
-                            seed=args.seed)
-    dev_ds = make_dataset(dev, student.preprocessor, args.batch_size)
-    finetune(student, train_ds, dev_ds, config, run_dir, train_examples=len(train.texts))
+    if args.model:
+        source = load_classifier(args.model)
+        if isinstance(source.backbone, keras_hub.models.AlbertBackbone):
+            return Path(args.model)
+        logger.info("albertizing the fine-tuned %s (E=128, %d groups), no further training",
+                    args.model, args.groups)
+        student = albertize_student(source, embedding_dim=128, num_groups=args.groups,
+                                    sequence_length=args.sequence_length)
+    else:
+        teacher = build_classifier("minilm-teacher", num_classes=len(train.label_names),
+                                   sequence_length=args.sequence_length)
+        student = albertize_student(teacher, embedding_dim=128, num_groups=args.groups,
+                                    sequence_length=args.sequence_length)
+        config = FinetuneConfig(epochs=args.baseline_epochs, batch_size=args.batch_size,
+                                learning_rate=args.learning_rate, patience=0, seed=args.seed)
+        run_dir = output / "baseline_run"
+        shutil.rmtree(run_dir, ignore_errors=True)
+        train_ds = make_dataset(train, student.preprocessor, args.batch_size, shuffle=True,
+                                seed=args.seed)
+        dev_ds = make_dataset(dev, student.preprocessor, args.batch_size)
+        finetune(student, train_ds, dev_ds, config, run_dir, train_examples=len(train.texts))
     save_classifier(student, folder, train.label_names)
+    recipe_file.write_text(json.dumps(recipe))
     return folder
 
 
@@ -156,7 +181,7 @@ def main(argv=None) -> int:
     train, dev, test = load_splits(DataSpec(source="rotten-tomatoes", seed=args.seed,
                                             train_limit=args.train_limit, dev_limit=200,
                                             test_limit=args.test_limit))
-    base_folder = Path(args.model) if args.model else build_baseline(args, train, dev, output)
+    base_folder = build_baseline(args, train, dev, output)
     base = load_classifier(base_folder)
     train_ds = make_dataset(train, base.preprocessor, args.batch_size, shuffle=True,
                             seed=args.seed)

@@ -175,5 +175,6 @@ def test_pruned_model_exports_to_a_saved_model(tmp_path, prune_features):
     pruned, _ = structured_prune(tiny_albert_classifier(),
                                  StructuredPruneConfig(heads_fraction=0.5, ffn_fraction=0.5))
     pruned.export(str(tmp_path / "saved_model"), format="tf_saved_model", verbose=False)
-    served = tf.saved_model.load(str(tmp_path / "saved_model")).serve(prune_features)
+    saved_model = tf.saved_model.load(str(tmp_path / "saved_model"))
+    served = saved_model.serve(prune_features)
     np.testing.assert_allclose(np.asarray(served), outputs(pruned, prune_features), atol=1e-6)
