@@ -163,13 +163,15 @@ def probe_with_tf_text_ops(path) -> dict:
             "detail": f"outputs {{'probabilities': {list(probabilities.shape)}}}"}
 
 
-def runtime_compatibility(path, check_tflite_runtime: bool = True) -> dict:
+def runtime_compatibility(path, check_tflite_runtime: bool = True,
+                          write_report: bool = True) -> dict:
     """Operators, versions and the runtimes that run a `.tflite` file.
 
     Args:
         path: the `.tflite` file.
         check_tflite_runtime: also probe tflite-runtime 2.14 in its isolated environment
             (created on first use: about 40 s and 120 MB); False reports it as not checked.
+        write_report: also write the result to `<path>.runtimes.json`.
 
     Returns:
         `{"path", "operators": [{"op", "version", "count", ...}], "custom_ops",
@@ -189,5 +191,10 @@ def runtime_compatibility(path, check_tflite_runtime: bool = True) -> dict:
         for report in runtimes.values():
             report.setdefault("note", note)
         runtimes["ai-edge-litert+tensorflow-text"] = probe_with_tf_text_ops(path)
-    return {"path": str(path), "operators": ops["operators"], "custom_ops": ops["custom_ops"],
-            "runtimes": runtimes}
+    report = {"path": str(path), "operators": ops["operators"], "custom_ops": ops["custom_ops"],
+              "runtimes": runtimes}
+    if write_report:
+        from albert_tf.evaluate import write_json
+
+        write_json(report, Path(str(path) + ".runtimes.json"))
+    return report

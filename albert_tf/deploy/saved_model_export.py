@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 import time
 from pathlib import Path
 
@@ -185,9 +186,7 @@ def export_saved_model(model, output_dir, model_name: str = "albert", version: i
         warmup = write_warmup_requests(
             staging, _warmup_logs(model, model_name, spec, warmup_texts, text_pairs))
     except Exception:
-        import shutil
-
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)  # never leave a half-written version behind
         raise
     publish_version(staging, target, overwrite=overwrite)
     config = write_models_config(root, base_path_prefix)

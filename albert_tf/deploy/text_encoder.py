@@ -153,10 +153,11 @@ class InGraphTextEncoder:
         pad = tf.fill(tf.shape(positions), spec.pad_id)
         if second is None:
             after_first = pad
-            in_second = tf.zeros_like(positions, dtype=tf.bool)
+            segment_ids = tf.zeros_like(positions)
             used = take_first + 2
         else:
             in_second = (positions >= take_first + 2) & (positions <= second_end)
+            segment_ids = tf.cast(in_second, tf.int32)
             after_first = tf.where(positions < second_end, from_second,
                                    tf.where(positions == second_end, end, pad))
             used = second_end + 1
@@ -166,7 +167,7 @@ class InGraphTextEncoder:
                      tf.where(positions == take_first + 1, end, after_first)))
         return {
             "token_ids": token_ids,
-            "segment_ids": tf.cast(in_second, tf.int32),
+            "segment_ids": segment_ids,
             "padding_mask": tf.cast(positions < used, tf.int32),
         }
 

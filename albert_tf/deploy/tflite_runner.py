@@ -85,9 +85,9 @@ class TFLiteRunner:
         for start in range(0, n, self.batch_size):
             yield start, min(start + self.batch_size, n)
 
-    def _padded(self, values: np.ndarray, stop_minus_start: int) -> np.ndarray:
-        """Fill a short last batch up to the fixed batch size by repeating its last row."""
-        missing = self.batch_size - stop_minus_start
+    def _padded(self, values: np.ndarray, rows: int) -> np.ndarray:
+        """Fill a short last batch (`rows` real rows) up to the fixed batch size."""
+        missing = self.batch_size - rows
         if missing <= 0:
             return values
         return np.concatenate([values, np.repeat(values[-1:], missing, axis=0)])

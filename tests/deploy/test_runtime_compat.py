@@ -30,7 +30,12 @@ def compat(tflite_exports):
 
 
 def test_float32_runs_everywhere(compat):
+    import json
+    from pathlib import Path
+
     runtimes = compat["float32"]["runtimes"]
+    on_disk = json.loads(Path(compat["float32"]["path"] + ".runtimes.json").read_text())
+    assert on_disk["runtimes"] == runtimes
     assert runtimes["ai-edge-litert"]["status"] == "runs"
     assert runtimes["tflite-runtime-2.14"]["status"] == "runs"
     assert runtimes["tflite-runtime-2.14"]["runtime"] == "tflite-runtime 2.14.0"

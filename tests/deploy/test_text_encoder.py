@@ -91,3 +91,18 @@ def test_wordpiece_edge_library_parity_is_reported(tiny_bert, splits):
     assert report["edge_library"].startswith("tokenizers")
     assert not set(texts) & set(report["edge_library_mismatches"])  # plain text agrees
     assert report["identical"] == (not report["edge_library_mismatches"])
+
+
+def test_wordpiece_raw_text_tflite(tiny_bert, splits, tmp_path):
+    from albert_tf.deploy import TFLiteRunner, export_tflite
+    from albert_tf.deploy.classifier_graph import keras_probabilities, pack_texts
+
+    report = export_tflite(tiny_bert, tmp_path / "bert_raw.tflite", raw_text=True,
+                           parity_texts=["A gripping film.", "", "THE BEST MOVIE"])
+    assert {"FastBertNormalize", "FastWordpieceTokenizeWithOffsets"} <= set(
+        report["ops"]["custom_ops"])
+    assert report["parity"]["outputs"]["within_tolerance"]
+    texts = [t for t in splits[2].texts if t.isascii()][:10]
+    got = TFLiteRunner(report["path"]).predict_texts(texts)
+    expected = keras_probabilities(tiny_bert, pack_texts(tiny_bert, texts))
+    assert np.abs(got - expected).max() <= 1e-4
