@@ -30,8 +30,6 @@ def register(subparsers):
     tflite.add_argument("--raw-text", action="store_true",
                         help="take UTF-8 strings and tokenise in the graph (TF Text custom "
                              "ops; float32 / float16 / dynamic-int8)")
-    tflite.add_argument("--text-pairs", action="store_true",
-                        help="raw-text model for sentence pairs: a second string input")
     tflite.add_argument("--calibration-samples", type=positive_int, default=100,
                         help="training examples used to calibrate int8 / int16x8")
     tflite.add_argument("--check-runtimes", action="store_true",
@@ -46,6 +44,9 @@ def register(subparsers):
                          help="serving root as the server sees it, for models.config "
                               "(e.g. /models in the tensorflow/serving container)")
     serving.add_argument("--overwrite", action="store_true", help="replace that version")
+    parser.add_argument("--text-pairs", action="store_true",
+                        help="text inputs are sentence pairs: a second string input "
+                             "(`text_pair`); implied when --data has pairs and is loaded")
     parser.add_argument("--evaluate", action="store_true",
                         help="score the artifact itself on the test split")
     add_data_arguments(parser)
@@ -96,12 +97,13 @@ def run(args) -> int:
     train = test = None
     if _needs_data(args):
         train, _, test = load_data(args, label_names)
+    text_pairs = args.text_pairs or (train is not None and train.pairs is not None)
     if args.format == "tflite":
         if args.keras_int8:
             raise UserError("--keras-int8 applies to --format saved-model; for TFLite pick --mode")
         report = export_tflite(model, args.output, mode=args.mode, representative_data=train,
                                label_names=label_names, io_type=args.io_type,
-                               raw_text=args.raw_text, text_pairs=args.text_pairs,
+                               raw_text=args.raw_text, text_pairs=text_pairs and args.raw_text,
                                calibration_samples=args.calibration_samples)
         if args.evaluate:
             report["test"] = evaluate_tflite(args.output, test, model=model)
@@ -110,7 +112,6 @@ def run(args) -> int:
         write_json(report, report_path(Path(args.output)))
         _print_tflite(report)
     else:
-        text_pairs = train is not None and train.pairs is not None
         report = export_saved_model(model, args.output, args.model_name, args.version,
                                     label_names=label_names, text_pairs=text_pairs,
                                     keras_int8=args.keras_int8,
