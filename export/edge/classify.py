@@ -498,7 +498,7 @@ def _print_results(results: list[dict]) -> None:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_intermixed_args(argv)
     try:
         if args.threads < 1:
             raise KitError(f"--threads must be >= 1. Received: {args.threads}")

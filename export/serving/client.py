@@ -247,7 +247,7 @@ def _read_texts(args) -> tuple[list[str], list[str] | None]:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_intermixed_args(argv)
     try:
         texts, pairs = _read_texts(args)
     except (OSError, ValueError) as exc:
