@@ -143,23 +143,30 @@ def grpc_request(texts, pairs=None, *, model: str, version: int | None = None,
     return request
 
 
+_PACKED_DTYPES = {"DT_FLOAT": "<f4", "DT_INT32": "<i4", "DT_INT64": "<i8"}
+
+
 def _tensor_values(tensor) -> tuple[list, list[int]]:
-    """Flat values and shape of a `TensorProto` (float, int or string)."""
+    """Flat values and shape of a `TensorProto` (float, int or string).
+
+    TF Serving usually packs numeric outputs into `tensor_content` (raw little-endian bytes);
+    strings always come as `string_val`.
+    """
     from tensorflow.core.framework import types_pb2
 
     shape = [int(d.size) for d in tensor.tensor_shape.dim]
-    if tensor.dtype == types_pb2.DT_FLOAT:
-        values = list(tensor.float_val)
-    elif tensor.dtype in (types_pb2.DT_INT32, types_pb2.DT_INT64):
-        values = list(tensor.int_val) or list(tensor.int64_val)
-    elif tensor.dtype == types_pb2.DT_STRING:
-        values = [v.decode("utf-8") for v in tensor.string_val]
-    else:
-        raise ClientError(f"unexpected output dtype {types_pb2.DataType.Name(tensor.dtype)}")
+    dtype = types_pb2.DataType.Name(tensor.dtype)
+    if dtype == "DT_STRING":
+        return [v.decode("utf-8") for v in tensor.string_val], shape
+    if dtype not in _PACKED_DTYPES:
+        raise ClientError(f"unexpected output dtype {dtype}")
     if tensor.tensor_content:
-        raise ClientError("packed tensor_content outputs are not expected from TF Serving's "
-                          "Predict API for these dtypes")
-    return values, shape
+        import numpy as np  # a dependency of tensorflow-serving-api's TensorFlow
+
+        return np.frombuffer(tensor.tensor_content, _PACKED_DTYPES[dtype]).tolist(), shape
+    if dtype == "DT_FLOAT":
+        return list(tensor.float_val), shape
+    return list(tensor.int_val) or list(tensor.int64_val), shape
 
 
 def parse_grpc_response(response) -> list[dict]:
