@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "albert_tf.cli.finetune",
     "albert_tf.cli.evaluate",
     "albert_tf.cli.predict",
+    "albert_tf.cli.run",
     "albert_tf.cli.demo",
     "albert_tf.cli.distill",
     "albert_tf.cli.prune",

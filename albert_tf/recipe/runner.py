@@ -1,0 +1,259 @@
+"""Run a recipe: stages in order, each into its own folder of the run, with a manifest.
+
+    RUN_DIR/
+      recipe.json            the validated recipe
+      teacher/  student/  distill/  prune/  export/  report/
+        manifest.json        written last: fingerprint, configuration, package versions,
+                             outputs, metrics
+
+A stage's fingerprint hashes its configuration and the manifests of the stages it reads. A
+re-run skips every stage whose manifest carries the same fingerprint; a stage whose
+fingerprint changed runs again (and so, through their fingerprints, do the stages after it).
+A stage folder without a manifest is an interrupted stage: it runs again with `resume`, so
+fine-tuning and distillation continue after their last finished epoch.
+"""
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import asdict
+from importlib import metadata
+from pathlib import Path
+
+from albert_tf.errors import UserError
+from albert_tf.evaluate import write_json
+from albert_tf.recipe.schema import Recipe
+
+logger = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+PACKAGES = ("albert_tf", "tensorflow", "keras", "keras-hub", "tensorflow-text",
+            "ai-edge-litert", "sentencepiece", "numpy")
+
+
+def package_versions() -> dict:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _hash(data) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class RunContext:
+    """What the stages share: the recipe, the run folder, the data (loaded once)."""
+
+    def __init__(self, recipe: Recipe, run_dir: Path):
+        self.recipe = recipe
+        self.run_dir = run_dir
+        self._splits = None
+
+    @property
+    def splits(self):
+        if self._splits is None:
+            from albert_tf.data import Splits
+            from albert_tf.train.job import load_splits
+
+            self._splits = Splits(*load_splits(self.recipe.data))
+        return self._splits
+
+    def folder(self, stage: str) -> Path:
+        return self.run_dir / stage
+
+    def model_dir(self, stage: str) -> Path:
+        return self.folder(stage) / "model"
+
+    def latest_model_dir(self, before: str) -> Path:
+        """The model the stages before `before` ended with."""
+        order = [s for s, _ in STAGES]
+        for stage in reversed(order[:order.index(before)]):
+            if (self.model_dir(stage) / "task.json").is_file():
+                return self.model_dir(stage)
+        raise UserError(f"no model to hand to the {before} stage")
+
+
+def _load(folder: Path):
+    from albert_tf.models import load_classifier
+
+    return load_classifier(folder)
+
+
+def _label_names(ctx: RunContext):
+    return list(ctx.splits.train.label_names)
+
+
+# --- stages: each returns its metrics; models go to <stage>/model ------------------------------
+
+def stage_teacher(ctx: RunContext, resume: bool) -> dict:
+    from albert_tf.train.job import FinetuneJob, run_finetune_job
+
+    t = ctx.recipe.teacher
+    job = FinetuneJob(data=ctx.recipe.data, model=t.model, tokenizer=t.tokenizer,
+                      vocab_size=t.vocab_size, sequence_length=t.sequence_length,
+                      train=t.finetune, precision=t.precision, strategy=t.strategy)
+    metrics = run_finetune_job(job, ctx.folder("teacher"), resume=resume)
+    return {k: metrics[k] for k in ("parameters", "parameters_without_token_embedding",
+                                    "train_examples_per_second", "dev", "test")}
+
+
+def stage_student(ctx: RunContext, resume: bool) -> dict:
+    from albert_tf.compress.distill import build_student
+    from albert_tf.models import count_parameters, save_classifier
+
+    teacher = _load(ctx.model_dir("teacher"))
+    student = build_student(teacher, ctx.recipe.student, texts=ctx.splits.train.texts)
+    save_classifier(student, ctx.model_dir("student"), _label_names(ctx))
+    return {"init": asdict(ctx.recipe.student), **count_parameters(student)}
+
+
+def stage_distill(ctx: RunContext, resume: bool) -> dict:
+    from albert_tf.compress.distill import distill
+    from albert_tf.models import save_classifier
+
+    teacher = _load(ctx.model_dir("teacher"))
+    student = _load(ctx.model_dir("student"))
+    student, metrics = distill(teacher, student, ctx.splits, ctx.recipe.distill,
+                               run_dir=ctx.folder("distill") / "work", resume=resume)
+    save_classifier(student, ctx.model_dir("distill"), _label_names(ctx))
+    return metrics
+
+
+def stage_prune(ctx: RunContext, resume: bool) -> dict:
+    from albert_tf.compress.distill import distill
+    from albert_tf.compress.prune import prune
+    from albert_tf.models import save_classifier
+    from albert_tf.text import make_dataset
+
+    section = ctx.recipe.prune
+    parent_dir = ctx.latest_model_dir("prune")
+    model = _load(parent_dir)
+    data = make_dataset(ctx.splits.train, model.preprocessor, 32, shuffle=True).repeat()
+    pruned, metrics = prune(model, section.config, data=data)
+    if section.recover is not None:
+        # Recover by distillation from the unpruned model, the usual pruning recipe.
+        parent = _load(parent_dir)
+        pruned, metrics["recovery"] = distill(parent, pruned, ctx.splits, section.recover,
+                                              run_dir=ctx.folder("prune") / "recover",
+                                              resume=resume)
+    save_classifier(pruned, ctx.model_dir("prune"), _label_names(ctx))
+    return metrics
+
+
+def stage_export(ctx: RunContext, resume: bool) -> dict:
+    from albert_tf.deploy import export_saved_model, export_tflite
+
+    section = ctx.recipe.export
+    folder = ctx.folder("export")
+    model = _load(ctx.latest_model_dir("export"))
+    names = _label_names(ctx)
+    calibration = ctx.splits.train.select(range(min(section.calibration_examples,
+                                                    len(ctx.splits.train))))
+    artifacts = {}
+    for mode in section.tflite_modes:
+        logger.info("export: TFLite %s", mode)
+        artifacts[mode] = export_tflite(model, folder / f"model-{mode}.tflite", mode,
+                                        representative_data=calibration, label_names=names)
+    if section.raw_text_tflite:
+        artifacts["raw-text-float32"] = export_tflite(
+            model, folder / "model-raw-text-float32.tflite", "float32", raw_text=True,
+            label_names=names)
+    if section.teacher_baseline:
+        teacher = _load(ctx.model_dir("teacher"))
+        artifacts["teacher-float32"] = export_tflite(
+            teacher, folder / "teacher-float32.tflite", "float32", label_names=names)
+    if section.saved_model:
+        artifacts["saved_model"] = export_saved_model(
+            model, folder / "serving", section.model_name, section.version, label_names=names,
+            text_pairs=ctx.splits.train.pairs is not None, overwrite=True)
+    return {"artifacts": artifacts}
+
+
+def stage_report(ctx: RunContext, resume: bool) -> dict:
+    from albert_tf.recipe.report import build_report
+
+    return build_report(ctx)
+
+
+STAGES = [
+    ("teacher", stage_teacher),
+    ("student", stage_student),
+    ("distill", stage_distill),
+    ("prune", stage_prune),
+    ("export", stage_export),
+    ("report", stage_report),
+]
+
+
+def _stage_config(recipe: Recipe, stage: str):
+    sections = {
+        "teacher": {"data": recipe.data, "teacher": recipe.teacher},
+        "student": recipe.student,
+        "distill": recipe.distill,
+        "prune": recipe.prune,
+        "export": recipe.export,
+        "report": {"bench": recipe.bench, "gates": recipe.gates},
+    }
+    section = sections[stage]
+    return None if section is None else json.loads(json.dumps(
+        section if isinstance(section, dict) else asdict(section), default=lambda o: asdict(o)))
+
+
+def run_recipe(recipe: Recipe, run_dir: str | os.PathLike) -> dict:
+    """Run every stage of `recipe` into `run_dir` (skipping finished ones) and return the
+    report stage's metrics (its `gates` say whether the shipped artifact passed)."""
+    import keras
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json(json.loads(json.dumps(asdict(recipe), default=str)), run_dir / "recipe.json")
+    # The seed clears TensorFlow's kernel cache: set it before any tokenizer exists.
+    keras.utils.set_random_seed(recipe.teacher.finetune.seed)
+    ctx = RunContext(recipe, run_dir)
+    upstream = []
+    result = {}
+    active = [(name, fn) for name, fn in STAGES if _stage_config(recipe, name) is not None]
+    for index, (name, fn) in enumerate(active, start=1):
+        config = _stage_config(recipe, name)
+        fingerprint = _hash({"config": config, "upstream": upstream})
+        folder = ctx.folder(name)
+        manifest_path = folder / MANIFEST
+        if manifest_path.is_file():
+            manifest = json.loads(manifest_path.read_text())
+            if manifest["fingerprint"] == fingerprint:
+                logger.info("[%d/%d] %s: done earlier, skipped", index, len(active), name)
+                upstream.append(manifest["fingerprint"])
+                result = manifest["metrics"]
+                continue
+            logger.info("[%d/%d] %s: settings or inputs changed, running again",
+                        index, len(active), name)
+            shutil.rmtree(folder)
+        resume = folder.is_dir()
+        if resume:
+            logger.info("[%d/%d] %s: resuming an interrupted stage", index, len(active), name)
+        else:
+            logger.info("[%d/%d] %s: running", index, len(active), name)
+        folder.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        metrics = fn(ctx, resume)
+        manifest = {
+            "stage": name,
+            "fingerprint": fingerprint,
+            "upstream": list(upstream),
+            "config": config,
+            "packages": package_versions(),
+            "seconds": round(time.perf_counter() - started, 1),
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "metrics": metrics,
+        }
+        write_json(json.loads(json.dumps(manifest, default=str)), manifest_path)
+        upstream.append(fingerprint)
+        result = metrics
+    return result

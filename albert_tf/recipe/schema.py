@@ -1,0 +1,159 @@
+"""What a recipe may say: one section per stage, each the stage's own typed configuration.
+
+```yaml
+name: quickstart
+data:     {source: rotten-tomatoes, train_limit: 2000}          # train.job.DataSpec
+teacher:  {model: minilm-teacher, sequence_length: 64,
+           finetune: {epochs: 2, learning_rate: 5.0e-5}}        # train.config.FinetuneConfig
+student:  {method: albertize, embedding_dim: 128, num_groups: 1} # distill.StudentInit
+distill:  {epochs: 3, temperature: 2.0, alpha: 0.8}             # distill.DistillConfig
+prune:    {config: {structured: {ffn_fraction: 0.5}}, recover: {epochs: 1}}
+export:   {tflite_modes: [float32, float16, dynamic-int8], saved_model: true}
+bench:    {threads: [1, 2], latency_runs: 20}
+gates:    {artifact: dynamic-int8, max_accuracy_drop: 0.05, min_speedup: 1.5}
+```
+Sections left out skip their stage (no `student`: the teacher itself is compressed and
+exported; no `distill` / `prune`: those stages do not run).
+"""
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from albert_tf.compress.distill.config import DistillConfig
+from albert_tf.compress.distill.student import StudentInit
+from albert_tf.compress.prune.transform import PruneConfig
+from albert_tf.errors import UserError
+from albert_tf.train.config import FinetuneConfig
+from albert_tf.train.job import DataSpec
+
+TFLiteMode = Literal["float32", "float16", "dynamic-int8", "int8", "int16x8"]
+
+
+@dataclass
+class TeacherSection:
+    """The teacher: built and fine-tuned on the recipe's data (the `teacher` stage).
+
+    Args:
+        model: named config, keras-hub preset name, preset folder or `minilm-teacher`.
+        sequence_length: tokens per example.
+        tokenizer, vocab_size: SentencePiece model (or size of a new one) for named configs.
+        finetune: fine-tuning settings.
+        precision: Keras dtype policy during fine-tuning (GPUs: `mixed_bfloat16`).
+        strategy: tf.distribute strategy.
+    """
+
+    model: str = "minilm-teacher"
+    sequence_length: int = 128
+    tokenizer: str | None = None
+    vocab_size: int = 8000
+    finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
+    precision: Literal["float32", "mixed_bfloat16", "mixed_float16"] = "float32"
+    strategy: Literal["default", "mirrored", "multi-worker", "tpu"] = "default"
+
+
+@dataclass
+class PruneSection:
+    """Pruning (`config`), normally followed by distillation from the unpruned model
+    (`recover`) to win back accuracy."""
+
+    config: PruneConfig = field(default_factory=PruneConfig)
+    recover: DistillConfig | None = None
+
+
+@dataclass
+class ExportSection:
+    """Artifacts to write.
+
+    Args:
+        tflite_modes: TFLite quantization modes (token-id inputs, fixed length).
+        raw_text_tflite: also a strings-in TFLite file (float32, TF Text custom ops).
+        saved_model: a TF Serving SavedModel (raw-text and token signatures, warm-up).
+        model_name, version: the TF Serving model name and version folder.
+        calibration_examples: training examples used to calibrate `int8` / `int16x8`.
+        teacher_baseline: export the teacher as float32 TFLite too, so speed-ups are
+            measured against it in the same run.
+    """
+
+    tflite_modes: list[TFLiteMode] = field(
+        default_factory=lambda: ["float32", "float16", "dynamic-int8"])
+    raw_text_tflite: bool = False
+    saved_model: bool = True
+    model_name: str = "albert"
+    version: int = 1
+    calibration_examples: int = 100
+    teacher_baseline: bool = True
+
+    def __post_init__(self):
+        if not self.tflite_modes and not self.saved_model:
+            raise UserError("nothing to export: give tflite_modes or saved_model: true")
+        if len(set(self.tflite_modes)) != len(self.tflite_modes):
+            raise UserError(f"tflite_modes repeats a mode: {self.tflite_modes}")
+        if self.version < 1:
+            raise UserError(f"version must be >= 1. Received: {self.version}")
+        if self.calibration_examples < 1:
+            raise UserError("calibration_examples must be >= 1. "
+                            f"Received: {self.calibration_examples}")
+
+
+@dataclass
+class BenchSection:
+    """How artifacts are measured: accuracy on the test split, latency per thread count."""
+
+    threads: list[int] = field(default_factory=lambda: [1, 2])
+    latency_runs: int = 20
+    eval_limit: int | None = None
+
+    def __post_init__(self):
+        if not self.threads or min(self.threads) < 1:
+            raise UserError(f"threads must be a non-empty list of integers >= 1. "
+                            f"Received: {self.threads}")
+        if self.latency_runs < 1:
+            raise UserError(f"latency_runs must be >= 1. Received: {self.latency_runs}")
+        if self.eval_limit is not None and self.eval_limit < 1:
+            raise UserError(f"eval_limit must be >= 1. Received: {self.eval_limit}")
+
+
+@dataclass
+class GatesSection:
+    """Pass / fail limits for the artifact to ship (`albert-tf run` exits 1 when one fails).
+
+    Args:
+        artifact: which artifact the gates judge: a TFLite mode from `export.tflite_modes`.
+        max_accuracy_drop: largest allowed teacher accuracy minus artifact accuracy.
+        min_speedup: smallest allowed teacher float32 TFLite latency / artifact latency
+            (1 thread).
+        max_size_mb: largest allowed artifact size in MB (10^6 bytes).
+    """
+
+    artifact: str = "dynamic-int8"
+    max_accuracy_drop: float | None = None
+    min_speedup: float | None = None
+    max_size_mb: float | None = None
+
+    def __post_init__(self):
+        for name in ("max_accuracy_drop", "min_speedup", "max_size_mb"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise UserError(f"{name} must be >= 0. Received: {value}")
+
+
+@dataclass
+class Recipe:
+    """A whole pipeline; see the module docstring for the YAML form."""
+
+    name: str
+    data: DataSpec = field(default_factory=DataSpec)
+    teacher: TeacherSection = field(default_factory=TeacherSection)
+    student: StudentInit | None = None
+    distill: DistillConfig | None = None
+    prune: PruneSection | None = None
+    export: ExportSection = field(default_factory=ExportSection)
+    bench: BenchSection = field(default_factory=BenchSection)
+    gates: GatesSection = field(default_factory=GatesSection)
+
+    def __post_init__(self):
+        if self.distill is not None and self.student is None:
+            raise UserError("distill needs a student section (what to distil into)")
+        if self.gates.artifact not in self.export.tflite_modes:
+            raise UserError(f"gates.artifact {self.gates.artifact!r} is not among "
+                            f"export.tflite_modes {self.export.tflite_modes}")

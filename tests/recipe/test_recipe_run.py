@@ -1,0 +1,70 @@
+"""`albert-tf run` end to end on a tiny recipe: stages, manifests, skip, resume, gates."""
+
+import json
+import shutil
+
+import pytest
+
+from albert_tf.cli import main
+
+RECIPE = "tests/recipe/tiny.yaml"
+STAGES = ["teacher", "student", "distill", "prune", "export", "report"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("recipe") / "run"
+    assert main(["run", RECIPE, "--run-dir", str(folder)]) == 0
+    return folder
+
+
+def _mtimes(folder):
+    return {s: (folder / s / "manifest.json").stat().st_mtime_ns for s in STAGES}
+
+
+def test_every_stage_leaves_a_manifest_and_the_report_measures_artifacts(run_dir):
+    for stage in STAGES:
+        manifest = json.loads((run_dir / stage / "manifest.json").read_text())
+        assert manifest["stage"] == stage and manifest["packages"]["tensorflow"]
+    results = json.loads((run_dir / "report" / "results.json").read_text())
+    names = [row["artifact"] for row in results["artifacts"]]
+    assert names[:3] == ["teacher-float32.tflite", "model-float32.tflite",
+                         "model-dynamic-int8.tflite"]
+    rows = {row["artifact"]: row for row in results["artifacts"]}
+    assert rows["model-dynamic-int8.tflite"]["size_bytes"] * 2 < \
+        rows["model-float32.tflite"]["size_bytes"]
+    assert results["test_examples"] == 40 and results["gates_passed"]
+    # Structured pruning really shrank the student.
+    prune = json.loads((run_dir / "prune" / "manifest.json").read_text())["metrics"]
+    assert prune["parameters_after"] < prune["parameters_before"]
+    assert (run_dir / "report" / "report.md").read_text().startswith("# tiny")
+
+
+def test_a_rerun_skips_finished_stages(run_dir):
+    before = _mtimes(run_dir)
+    assert main(["run", RECIPE, "--run-dir", str(run_dir)]) == 0
+    assert _mtimes(run_dir) == before
+
+
+def test_a_changed_setting_reruns_only_that_stage_and_later_ones(run_dir):
+    before = _mtimes(run_dir)
+    assert main(["run", RECIPE, "--run-dir", str(run_dir),
+                 "--set", "bench.latency_runs=2"]) == 0
+    after = _mtimes(run_dir)
+    assert all(after[s] == before[s] for s in STAGES[:-1]) and after["report"] != before["report"]
+
+
+def test_an_interrupted_stage_runs_again(run_dir):
+    (run_dir / "report" / "manifest.json").unlink()
+    shutil.rmtree(run_dir / "export" / "serving")
+    (run_dir / "export" / "manifest.json").unlink()
+    assert main(["run", RECIPE, "--run-dir", str(run_dir), "--set", "bench.latency_runs=2"]) == 0
+    assert (run_dir / "export" / "serving" / "albert" / "1").is_dir()
+    assert (run_dir / "report" / "manifest.json").is_file()
+
+
+def test_a_failed_gate_exits_1_and_says_which(run_dir, capsys):
+    code = main(["run", RECIPE, "--run-dir", str(run_dir), "--set", "bench.latency_runs=2",
+                 "--set", "gates.max_size_mb=0.001"])
+    assert code == 1
+    assert "gate failed: max_size_mb" in capsys.readouterr().out

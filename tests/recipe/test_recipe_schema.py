@@ -1,0 +1,64 @@
+"""Recipes are validated before anything runs; each error names the field, value, allowed."""
+
+import pytest
+
+from albert_tf.recipe.loader import load_recipe
+from albert_tf.recipe.validate import RecipeError
+
+BASE = "name: t\nexport: {tflite_modes: [float32, dynamic-int8]}\n"
+
+
+def write(tmp_path, text):
+    path = tmp_path / "r.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_a_full_recipe_maps_onto_the_stage_configs(tmp_path):
+    from albert_tf.compress.distill import DistillConfig
+    from albert_tf.train.config import FinetuneConfig
+
+    recipe = load_recipe("tests/recipe/tiny.yaml")
+    assert isinstance(recipe.teacher.finetune, FinetuneConfig)
+    assert isinstance(recipe.distill, DistillConfig) and recipe.distill.epochs == 1
+    assert recipe.prune.config.structured.ffn_fraction == 0.5
+    assert recipe.export.tflite_modes == ["float32", "dynamic-int8"]
+
+
+@pytest.mark.parametrize("text, fragments", [
+    ("distill: {epochs: 1, temprature: 2}\nstudent: {method: scratch}\n",
+     ["distill.temprature", "unknown setting", "temperature"]),
+    ("teacher: {finetune: {epochs: three}}\n", ["teacher.finetune.epochs", "integer", "'three'"]),
+    ("teacher: {finetune: {learning_rate: true}}\n", ["teacher.finetune.learning_rate", "number"]),
+    ("export: {tflite_modes: [float32, int3]}\n",
+     ["export.tflite_modes[1]", "'int3'", "dynamic-int8"]),
+    ("teacher: {precision: float8}\n", ["teacher.precision", "mixed_bfloat16"]),
+    ("teacher: {finetune: {epochs: 0}}\n", ["teacher.finetune", "epochs must be"]),
+    ("bench: {threads: []}\n", ["bench", "threads"]),
+    ("gates: {artifact: int8}\n", ["gates.artifact", "int8"]),
+    ("distill: {epochs: 1}\n", ["distill needs a student"]),
+    ("teacher: [1, 2]\n", ["teacher", "mapping"]),
+    ("colour: blue\n", ["colour", "unknown setting"]),
+])
+def test_invalid_recipes_name_path_value_and_allowed(tmp_path, text, fragments):
+    with pytest.raises(RecipeError) as error:
+        load_recipe(write(tmp_path, BASE + text))
+    for fragment in fragments:
+        assert fragment in str(error.value), str(error.value)
+
+
+def test_yaml_is_parsed_safely(tmp_path):
+    text = BASE + "teacher: {model: !!python/object/apply:os.system [echo hacked]}\n"
+    with pytest.raises(Exception) as error:
+        load_recipe(write(tmp_path, text))
+    assert "not valid YAML" in str(error.value)
+
+
+def test_overrides_are_validated_like_the_file(tmp_path):
+    path = write(tmp_path, BASE)
+    recipe = load_recipe(path, ["teacher.finetune.epochs=4", "bench.threads=[1, 4]"])
+    assert recipe.teacher.finetune.epochs == 4 and recipe.bench.threads == [1, 4]
+    with pytest.raises(RecipeError, match="teacher.finetune.epochs: expected an integer"):
+        load_recipe(path, ["teacher.finetune.epochs=lots"])
+    with pytest.raises(RecipeError, match="expected key=value"):
+        load_recipe(path, ["teacher.finetune.epochs"])
