@@ -169,6 +169,13 @@ def stage_export(ctx: RunContext, resume: bool) -> dict:
         teacher = _load(ctx.model_dir("teacher"))
         artifacts["teacher-float32"] = export_tflite(
             teacher, folder / "teacher-float32.tflite", "float32", label_names=names)
+    if section.edge_bundle:
+        from albert_tf.deploy.kit_bundle import write_edge_bundle
+
+        shipped = ctx.recipe.gates.artifact
+        artifacts["edge_bundle"] = write_edge_bundle(
+            model, folder / "edge-bundle", tflite_path=folder / f"model-{shipped}.tflite",
+            label_names=names, overwrite=True)
     if section.saved_model:
         artifacts["saved_model"] = export_saved_model(
             model, folder / "serving", section.model_name, section.version, label_names=names,

@@ -72,6 +72,8 @@ class ExportSection:
         calibration_examples: training examples used to calibrate `int8` / `int16x8`.
         teacher_baseline: export the teacher as float32 TFLite too, so speed-ups are
             measured against it in the same run.
+        edge_bundle: write `export/edge-bundle/` for `export/edge/classify.py`, holding the
+            artifact the gates judge (the one to ship).
     """
 
     tflite_modes: list[TFLiteMode] = field(
@@ -82,6 +84,7 @@ class ExportSection:
     version: int = 1
     calibration_examples: int = 100
     teacher_baseline: bool = True
+    edge_bundle: bool = True
 
     def __post_init__(self):
         if not self.tflite_modes and not self.saved_model:

@@ -38,6 +38,8 @@ def test_every_stage_leaves_a_manifest_and_the_report_measures_artifacts(run_dir
     prune = json.loads((run_dir / "prune" / "manifest.json").read_text())["metrics"]
     assert prune["parameters_after"] < prune["parameters_before"]
     assert (run_dir / "report" / "report.md").read_text().startswith("# tiny")
+    kit = json.loads((run_dir / "export" / "edge-bundle" / "kit.json").read_text())
+    assert kit["mode"] == "dynamic-int8"
 
 
 def test_a_rerun_skips_finished_stages(run_dir):
