@@ -180,7 +180,7 @@ def run_evaluate(args) -> int:
 
 
 def _splits_for_model(args):
-    from albert_tf.tagging.model import TAG_NAMES_FILE
+    from albert_tf.tagging.examples import TAG_NAMES_FILE
     from albert_tf.tagging.train import load_tagging_splits
 
     names_file = Path(args.model) / TAG_NAMES_FILE

@@ -21,6 +21,8 @@ logger = logging.getLogger(__name__)
 
 BROWN = "brown-corpus"
 OUTSIDE = "O"
+# Saved beside a token classifier: its tag names in id order.
+TAG_NAMES_FILE = "tag_names.json"
 
 
 @dataclasses.dataclass

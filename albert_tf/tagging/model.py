@@ -23,11 +23,10 @@ import keras_hub
 from albert_tf.errors import UserError
 from albert_tf.models.albert_slim import AlbertSlimBackbone
 from albert_tf.models.configs import ALBERT_CONFIGS
+from albert_tf.tagging.examples import TAG_NAMES_FILE
 from albert_tf.tagging.preprocessor import AlbertTokenClassifierPreprocessor
 
 logger = logging.getLogger(__name__)
-
-TAG_NAMES_FILE = "tag_names.json"
 
 
 @keras.saving.register_keras_serializable(package="albert_tf")

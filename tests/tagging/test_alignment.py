@@ -14,6 +14,9 @@ def _pieces(preprocessor, word):
 
 
 def test_first_sub_token_carries_the_label(preprocessor):
+    from albert_tf.tagging.preprocessor import AlbertTokenClassifierPreprocessor
+
+    preprocessor = AlbertTokenClassifierPreprocessor(preprocessor.tokenizer, sequence_length=32)
     words = ["The", "antidisestablishmentarianism", "grew"]
     assert len(_pieces(preprocessor, words[1])) > 2  # really split into several pieces
     aligned = preprocessor.align([words], [[5, 7, 2]])
@@ -25,19 +28,20 @@ def test_first_sub_token_carries_the_label(preprocessor):
     assert labels[starts].tolist() == [5, 7, 2]
     assert weights.sum() == 3 and weights[starts].tolist() == [1, 1, 1]
     # continuation pieces, [CLS], [SEP] and padding carry no label and no weight
-    others = np.setdiff1d(np.arange(12), starts)
+    others = np.setdiff1d(np.arange(32), starts)
     assert weights[others].sum() == 0 and labels[others].sum() == 0
     ids = aligned["token_ids"].numpy()[0]
     tok = preprocessor.tokenizer
     assert ids[0] == tok.start_token_id
-    assert ids[3 + n1] == tok.end_token_id  # after the last word's pieces
+    n2 = len(_pieces(preprocessor, words[2]))
+    assert ids[2 + n1 + n2] == tok.end_token_id  # right after the last word's pieces
     word_ids = ids[2:2 + n1].tolist()
     assert word_ids == _pieces(preprocessor, words[1])
 
 
 def test_truncated_sentence_drops_words_past_the_length(preprocessor):
-    words = ["word"] * 20  # 20 one-piece words, room for 10
-    assert len(_pieces(preprocessor, "word")) == 1
+    words = ["the"] * 20  # 20 one-piece words, room for 10
+    assert len(_pieces(preprocessor, "the")) == 1
     aligned = preprocessor.align([words], [list(range(20))])
     starts = aligned["word_starts"].to_list()[0]
     assert starts == list(range(1, 11)) + [-1] * 10
@@ -49,7 +53,8 @@ def test_truncated_sentence_drops_words_past_the_length(preprocessor):
 def test_truncation_inside_a_multi_piece_word(preprocessor):
     long = "antidisestablishmentarianism"
     n = len(_pieces(preprocessor, long))
-    words = ["a"] * (10 - 1) + [long, "end"]  # the long word starts at the last free slot
+    assert len(_pieces(preprocessor, "the")) == 1
+    words = ["the"] * (10 - 1) + [long, "end"]  # the long word starts at the last free slot
     aligned = preprocessor.align([words], [[1] * 9 + [2, 3]])
     starts = aligned["word_starts"].to_list()[0]
     assert starts[-2] == 10 and starts[-1] == -1  # its first piece fits, the next word not

@@ -32,6 +32,7 @@ def test_bad_input_gives_one_line_and_exit_2(trained_tagger, tmp_path):
     _, folder, _ = trained_tagger
     result = _cli("evaluate", str(folder), "--data", str(tmp_path / "missing.conll"))
     assert result.returncode == 2
+    # data is checked before TensorFlow starts: the error is the only output
     assert result.stderr.strip().count("\n") == 0 and "missing.conll" in result.stderr
     result = _cli("evaluate", str(tmp_path))
     assert result.returncode == 2 and "not a saved token classifier" in result.stderr
