@@ -21,7 +21,8 @@ def distillation_dataset(inputs: dict[str, np.ndarray], targets: dict[str, np.nd
         targets: named arrays (`labels`, `logits`, `hidden_<i>`, `attention_<i>`); float
             arrays may be memory maps.
         batch_size: examples per batch.
-        shuffle: reshuffle the examples every epoch.
+        shuffle: reshuffle the examples every epoch (and, with at least one full batch, skip
+            the incomplete last batch).
         seed: shuffle seed.
     """
     import tensorflow as tf
@@ -49,4 +50,8 @@ def distillation_dataset(inputs: dict[str, np.ndarray], targets: dict[str, np.nd
     dataset = tf.data.Dataset.range(count)
     if shuffle:
         dataset = dataset.shuffle(count, seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).map(load).prefetch(tf.data.AUTOTUNE)
+    # One batch shape means one traced train step (a ragged last batch would trace a second
+    # one, which costs more than the few examples it skips, reshuffled every epoch).
+    drop_remainder = shuffle and count >= batch_size
+    return (dataset.batch(batch_size, drop_remainder=drop_remainder).map(load)
+            .prefetch(tf.data.AUTOTUNE))

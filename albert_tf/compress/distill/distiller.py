@@ -39,7 +39,7 @@ from albert_tf.compress.distill.losses import (
     SoftLabelDistillation,
     hard_label_loss,
 )
-from albert_tf.compress.distill.teacher_cache import teacher_outputs
+from albert_tf.compress.distill.teacher_cache import pad_rows, teacher_outputs
 from albert_tf.compress.distill.tokenization import (
     require_shared_tokenizer,
     shares_tokenizer,
@@ -125,6 +125,8 @@ class DistillationModel(keras.Model):
         if plan.hidden_pairs and hidden_width(student) != teacher_width:
             self.projections = [keras.layers.Dense(teacher_width, name=f"hidden_projection_{s}")
                                 for s, _ in plan.hidden_pairs]
+            for projection in self.projections:  # used only in the loss: build them now
+                projection.build((None, None, hidden_width(student)))
         self.soft_loss = SoftLabelDistillation(config.temperature)
         self.hidden_loss = HiddenStateDistillation()
         self.attention_loss = AttentionDistillation()
@@ -213,8 +215,12 @@ def student_logits(classifier, inputs: dict[str, np.ndarray], batch_size: int = 
     """Logits of a classifier on already tokenised inputs."""
     from albert_tf.models import detached_preprocessor
 
+    count = len(inputs["token_ids"])
+    # Whole batches only: a ragged last batch would trace the predict function again.
+    padded = pad_rows(inputs, -(-count // batch_size) * batch_size)
     with detached_preprocessor(classifier):
-        return np.asarray(classifier.predict(inputs, batch_size=batch_size, verbose=0), np.float32)
+        logits = classifier.predict(padded, batch_size=batch_size, verbose=0)
+    return np.asarray(logits[:count], np.float32)
 
 
 def _splits(data):
@@ -377,10 +383,12 @@ def distill(teacher, student, data, config: DistillConfig | None = None,
                                        dev_teacher_logits, max(config.batch_size, 64)))
 
     model = DistillationModel(student, config, plan, hidden_width(teacher) if plan.hidden_pairs else 0)
-    steps_per_epoch = math.ceil(len(texts) / config.batch_size)
+    steps_per_epoch = max(len(texts) // config.batch_size, 1)  # the dataset drops a ragged end
     model.compile(optimizer=_make_optimizer(config, steps_per_epoch * config.epochs),
                   jit_compile=config.jit_compile)
     model(next(iter(dataset))[0])  # creates the projections' weights before any restore
+    # Optimizer slots made now, not inside the first traced step (which would trace it twice).
+    model.optimizer.build(model.trainable_variables)
     state = TrainingState()
     if store.exists():
         state = store.load_state()

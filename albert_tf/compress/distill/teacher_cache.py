@@ -62,6 +62,18 @@ def _fingerprint(teacher, inputs: dict[str, np.ndarray]) -> str:
     return digest.hexdigest()
 
 
+def pad_rows(arrays: dict[str, np.ndarray], rows: int) -> dict[str, np.ndarray]:
+    """Pad every array with zero rows up to `rows`, so every batch has one shape (one trace).
+
+    Zero rows are all padding (`padding_mask` 0); their outputs are sliced off by the caller.
+    """
+    count = len(next(iter(arrays.values())))
+    if count >= rows:
+        return arrays
+    return {name: np.concatenate([a, np.zeros((rows - count,) + a.shape[1:], a.dtype)])
+            for name, a in arrays.items()}
+
+
 def _read_manifest(folder: Path) -> dict | None:
     try:
         return json.loads((folder / MANIFEST).read_text())
@@ -130,16 +142,19 @@ def teacher_outputs(teacher, inputs: dict[str, np.ndarray], folder, hidden_indic
     arrays: dict[str, np.ndarray] = {}
     progress = keras.utils.Progbar(count, verbose=verbose, unit_name="example")
     for start in range(0, count, batch_size):
-        batch = {name: values[start:start + batch_size] for name, values in inputs.items()}
+        batch = pad_rows({name: values[start:start + batch_size]
+                          for name, values in inputs.items()}, batch_size)
+        size = min(batch_size, count - start)
         outputs = model.predict_on_batch(batch)
         for name, values in outputs.items():
+            values = values[:size]
             if name not in arrays:
                 shape = (count,) + tuple(values.shape[1:])
                 array_dtype = np.float32 if name == "logits" else np.dtype(dtype)
                 arrays[name] = np.lib.format.open_memmap(
                     folder / f"{name}.npy.tmp", mode="w+", dtype=array_dtype, shape=shape)
             arrays[name][start:start + len(values)] = values
-        progress.add(len(batch["token_ids"]))
+        progress.add(size)
     for array in arrays.values():
         array.flush()
     names = list(arrays)
