@@ -3,44 +3,28 @@
 import argparse
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
-    return value
+def _number_type(parse, is_allowed, allowed: str):
+    """An argparse `type=` that parses with `parse` and accepts values `is_allowed`; the
+    message says what was given and what is allowed."""
+
+    def convert(text: str):
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {allowed}, got {text!r}")
+        if not is_allowed(value):
+            raise argparse.ArgumentTypeError(f"expected {allowed}, got {value}")
+        return value
+
+    return convert
 
 
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {value}")
-    return value
-
-
-def fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value}")
-    return value
+positive_int = _number_type(int, lambda v: v >= 1, "a whole number >= 1")
+non_negative_int = _number_type(int, lambda v: v >= 0, "a whole number >= 0")
+positive_float = _number_type(float, lambda v: v > 0, "a number > 0")
+non_negative_float = _number_type(float, lambda v: v >= 0, "a number >= 0")
+fraction = _number_type(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
+unit_interval = _number_type(float, lambda v: 0 <= v <= 1, "a number in [0, 1]")
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
