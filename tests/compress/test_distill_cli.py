@@ -3,6 +3,7 @@
 import json
 
 import keras_hub
+import pytest
 from distill_fixtures import the_teacher
 
 from albert_tf.cli import main
@@ -46,4 +47,6 @@ def test_distill_command_turns_bad_input_into_one_line(rotten_tomatoes_small, tm
     assert main(base + ["--init", "truncate"]) == 2
     err = capsys.readouterr().err
     assert "albertize" in err and len(err.strip().splitlines()) == 1
-    assert main(base + ["--alpha", "2"]) == 2
+    with pytest.raises(SystemExit) as exit_info:  # argparse's own check of the range
+        main(base + ["--alpha", "2"])
+    assert exit_info.value.code == 2 and "[0, 1]" in capsys.readouterr().err
