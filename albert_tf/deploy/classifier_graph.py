@@ -164,7 +164,8 @@ def keras_probabilities(model, packed: dict[str, np.ndarray], batch_size: int = 
     """
     import tensorflow as tf
 
-    function = tf.function(probabilities_function(model))
+    # Eager calls: a parity check runs once per export, tracing would cost more than it saves.
+    function = probabilities_function(model)
     n = len(packed["token_ids"])
     parts = []
     for start in range(0, n, batch_size):
