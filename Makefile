@@ -23,7 +23,7 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/albert-tf demo
 
 test: $(VENV)/.installed-dev
-	$(PY) -m pytest tests -q
+	$(PY) -m pytest tests -q --durations=15
 
 clean:
 	rm -rf $(VENV)
