@@ -1,5 +1,7 @@
 """Text classifiers: named ALBERT configurations, presets, the MiniLM teacher."""
 
+# Registers the head-pruned ALBERT classes with Keras, so every loader can open pruned presets.
+from albert_tf.models import albert_slim  # noqa: F401
 from albert_tf.models.configs import ALBERT_CONFIGS
 from albert_tf.models.factory import (
     MINILM_TEACHER,
