@@ -15,7 +15,7 @@ for these rows (`--rows`, comma-separated; `main` and `ablation` name groups):
     scratch           `--scratch-config` at random over the teacher's WordPiece, soft labels [main]
     hard              albertized, hard labels only (alpha = 0)                     [ablation]
     hidden            albertized, soft labels + hidden-state transfer              [ablation]
-    augment           albertized, soft labels + Brown Corpus texts labelled by the teacher [ablation]
+    augment           albertized, soft labels + teacher-labelled Brown Corpus texts [ablation]
     select            albertized with the `select` layer merge, soft labels        [ablation]
 
 Each row's result is written to `results.json` as soon as it is done and finished rows are
@@ -147,7 +147,8 @@ def markdown_table(results: dict) -> str:
               "latency ms (b=1) | distill s |\n|---|---|---|---|---|---|---|---|\n")
     lines = []
     for row in results["rows"].values():
-        agreement = "-" if row["agreement_with_teacher"] is None else f"{row['agreement_with_teacher']:.3f}"
+        agreement = row["agreement_with_teacher"]
+        agreement = "-" if agreement is None else f"{agreement:.3f}"
         lines.append(
             f"| {row['name']} | {row['test_accuracy']:.3f} | {agreement} | "
             f"{row['parameters'] / 1e6:.2f} M | "

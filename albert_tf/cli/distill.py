@@ -77,6 +77,8 @@ def register(subparsers):
     distil.add_argument("--layer-map", default="",
                         help="student:teacher hidden-state pairs, e.g. 1:2,2:4,3:6 "
                              "(0 = embeddings; default: uniform)")
+    # Literal names (as config.AUGMENT_SOURCES): importing the distill package would load
+    # TensorFlow just to print --help. DistillConfig validates them again.
     distil.add_argument("--augment", action="append", default=[], choices=["brown-corpus"],
                         help="add unlabelled texts of this source, labelled by the teacher")
     distil.add_argument("--augment-max", type=non_negative_int, default=20000,

@@ -30,7 +30,8 @@ def wordpiece_vocabulary(texts, size=600):
 
 def bert_preprocessor(vocabulary, sequence_length=SEQUENCE_LENGTH):
     tokenizer = keras_hub.models.BertTokenizer(vocabulary=vocabulary, lowercase=True)
-    return keras_hub.models.BertTextClassifierPreprocessor(tokenizer, sequence_length=sequence_length)
+    return keras_hub.models.BertTextClassifierPreprocessor(
+        tokenizer, sequence_length=sequence_length)
 
 
 def tiny_bert_teacher(vocabulary, num_layers=2, hidden_dim=32, num_heads=2, num_classes=2,

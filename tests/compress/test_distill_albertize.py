@@ -98,7 +98,8 @@ def test_factorisation_keeps_the_layer_norm_exact_at_full_width():
     x = token[3] + position[7] + segment[1]
     bert = (x - x.mean()) / np.sqrt(x.var() + 1e-12) * gamma + beta
     z = f["token"][3] + f["position"][7] + f["segment"][1]
-    albert = (z - z.mean()) / np.sqrt(z.var() + 1e-12) @ f["projection_kernel"] + f["projection_bias"]
+    normalized = (z - z.mean()) / np.sqrt(z.var() + 1e-12)
+    albert = normalized @ f["projection_kernel"] + f["projection_bias"]
     np.testing.assert_allclose(albert, bert, atol=1e-9)
     assert f["kept_energy"] == pytest.approx(1.0)
 

@@ -201,7 +201,8 @@ def albertize_student(teacher, embedding_dim: int = 128, num_groups: int = 1,
     student_backbone.token_embedding.set_weights([factors["token"]])
     student_backbone.position_embedding.set_weights([factors["position"]])
     student_backbone.segment_embedding.set_weights([factors["segment"]])
-    student_backbone.embeddings_layer_norm.set_weights([factors["norm_gamma"], factors["norm_beta"]])
+    student_backbone.embeddings_layer_norm.set_weights(
+        [factors["norm_gamma"], factors["norm_beta"]])
     student_backbone.embeddings_projection.set_weights(
         [factors["projection_kernel"], factors["projection_bias"]])
     student_backbone.pooled_dense.set_weights(backbone.pooled_dense.get_weights())

@@ -91,7 +91,8 @@ class DistillConfig:
         if self.augment_max_texts < 0 or self.augment_min_words < 0:
             raise UserError("augment_max_texts and augment_min_words must be >= 0")
         if self.cache_dtype not in ("float16", "float32"):
-            raise UserError(f"cache_dtype must be 'float16' or 'float32'. Received: {self.cache_dtype!r}")
+            raise UserError("cache_dtype must be 'float16' or 'float32'. "
+                            f"Received: {self.cache_dtype!r}")
         if any(s < 0 or t < 0 for s, t in self.layer_map):
             raise UserError(f"layer_map indices must be >= 0. Received: {list(self.layer_map)}")
         if len({s for s, _ in self.layer_map}) != len(self.layer_map):
@@ -110,7 +111,8 @@ class DistillConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise UserError(f"unknown distillation setting(s) {unknown}: allowed are {sorted(known)}")
+            raise UserError(f"unknown distillation setting(s) {unknown}: allowed are "
+                            f"{sorted(known)}")
         return cls(**values)
 
 
@@ -125,7 +127,8 @@ def parse_layer_map(text: str) -> tuple[tuple[int, int], ...]:
         try:
             student, teacher = (int(v) for v in item.split(":"))
         except ValueError:
-            raise UserError(f"bad layer map entry {item!r}: expected student:teacher, e.g. 1:2") from None
+            raise UserError(f"bad layer map entry {item!r}: expected student:teacher, "
+                            "e.g. 1:2") from None
         pairs.append((student, teacher))
     return tuple(pairs)
 

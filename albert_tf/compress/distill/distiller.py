@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import math
 import os
 import tempfile
 import time
@@ -226,8 +225,11 @@ def student_logits(classifier, inputs: dict[str, np.ndarray], batch_size: int = 
 def _splits(data):
     """(train, dev or None, test or None) from a `Splits`-like object or a `TextExamples`."""
     if hasattr(data, "train"):
+        # Evaluation needs labels: an empty or unlabelled dev / test split is left out.
         parts = [getattr(data, name, None) for name in ("dev", "test")]
-        return (data.train,) + tuple(p if p is not None and len(p) else None for p in parts)
+        return (data.train,) + tuple(
+            p if p is not None and len(p) and getattr(p, "is_labelled", True) else None
+            for p in parts)
     if hasattr(data, "texts"):
         return data, None, None
     raise UserError("data must be TextExamples or Splits (with .train and optional .dev, "
@@ -241,6 +243,33 @@ def _split_inputs(teacher, student, examples, shared: bool, cache_folder: Path):
     teacher_inputs = inputs if shared else tokenize(teacher.preprocessor, examples.texts, pairs)
     logits = teacher_outputs(teacher, teacher_inputs, cache_folder, batch_size=64, verbose=0).logits
     return inputs, logits
+
+
+def _augmentation(config: DistillConfig, unlabelled_texts, train, dev, test) -> list[str]:
+    """Unlabelled texts to add after the training texts (the teacher labels them)."""
+    if not (config.augment_sources or unlabelled_texts):
+        return []
+    if train.pairs is not None:
+        raise UserError("augmentation adds single texts, but this task uses text pairs: "
+                        "drop the augmentation sources")
+    exclude = [t for part in (train, dev, test) if part is not None for t in part.texts]
+    return augmentation_texts(config.augment_sources, unlabelled_texts, exclude,
+                              config.augment_max_texts, config.augment_min_words, config.seed)
+
+
+def _evaluate(teacher, student, examples, shared: bool, cache_folder: Path, label_names,
+              batch_size: int) -> dict:
+    """Reports of student and teacher on labelled `examples`, and how often they agree."""
+    from albert_tf.evaluate import classification_report
+
+    inputs, teacher_logits = _split_inputs(teacher, student, examples, shared, cache_folder)
+    logits = student_logits(student, inputs, batch_size)
+    names = label_names or None
+    return {
+        "student": classification_report(examples.labels, logits, names),
+        "teacher": classification_report(examples.labels, teacher_logits, names),
+        "agreement": float(np.mean(np.argmax(logits, -1) == np.argmax(teacher_logits, -1))),
+    }
 
 
 def _check_run_config(run_dir: Path, config: DistillConfig, resume: bool) -> None:
@@ -310,7 +339,6 @@ def distill(teacher, student, data, config: DistillConfig | None = None,
     ...                            DistillConfig(epochs=4, temperature=2, alpha=0.8),
     ...                            run_dir="runs/distill")  # doctest: +SKIP
     """
-    from albert_tf.evaluate import classification_report
     from albert_tf.models import count_parameters, save_classifier
     from albert_tf.train.checkpoint import CheckpointStore, TrainingState
     from albert_tf.train.finetune import EpochCheckpoint
@@ -345,15 +373,7 @@ def distill(teacher, student, data, config: DistillConfig | None = None,
     if config.uses_features:
         require_shared_tokenizer(teacher, student)
 
-    # Texts: the training texts, then unlabelled augmentation texts (teacher pseudo-labels).
-    extra = []
-    if config.augment_sources or unlabelled_texts:
-        if train.pairs is not None:
-            raise UserError("augmentation adds single texts, but this task uses text pairs: "
-                            "drop the augmentation sources")
-        exclude = list(train.texts) + (list(dev.texts) if dev is not None else [])
-        extra = augmentation_texts(config.augment_sources, unlabelled_texts, exclude,
-                                   config.augment_max_texts, config.augment_min_words, config.seed)
+    extra = _augmentation(config, unlabelled_texts, train, dev, test)
     texts = list(train.texts) + extra
     pairs = None if train.pairs is None else list(train.pairs)
     student_inputs = tokenize(student.preprocessor, texts, pairs)
@@ -382,7 +402,8 @@ def distill(teacher, student, data, config: DistillConfig | None = None,
         callbacks.append(DevEvaluation(student, dev_inputs, np.asarray(dev.labels),
                                        dev_teacher_logits, max(config.batch_size, 64)))
 
-    model = DistillationModel(student, config, plan, hidden_width(teacher) if plan.hidden_pairs else 0)
+    teacher_width = hidden_width(teacher) if plan.hidden_pairs else 0
+    model = DistillationModel(student, config, plan, teacher_width)
     steps_per_epoch = max(len(texts) // config.batch_size, 1)  # the dataset drops a ragged end
     model.compile(optimizer=_make_optimizer(config, steps_per_epoch * config.epochs),
                   jit_compile=config.jit_compile)
@@ -422,19 +443,12 @@ def distill(teacher, student, data, config: DistillConfig | None = None,
         "config": dataclasses.asdict(config),
     }
     for name, part in (("dev", dev), ("test", test)):
-        if part is None:
-            continue
-        inputs, teacher_logits = _split_inputs(teacher, student, part, shared,
-                                               cache_dir / name)
-        logits = student_logits(student, inputs, max(config.batch_size, 64))
-        metrics[name] = {
-            "student": classification_report(part.labels, logits, label_names or None),
-            "teacher": classification_report(part.labels, teacher_logits, label_names or None),
-            "agreement": float(np.mean(np.argmax(logits, -1) == np.argmax(teacher_logits, -1))),
-        }
-        logger.info("%s accuracy: student %.4f, teacher %.4f, agreement %.4f", name,
-                    metrics[name]["student"]["accuracy"], metrics[name]["teacher"]["accuracy"],
-                    metrics[name]["agreement"])
+        if part is not None:
+            metrics[name] = _evaluate(teacher, student, part, shared, cache_dir / name,
+                                      label_names, max(config.batch_size, 64))
+            logger.info("%s accuracy: student %.4f, teacher %.4f, agreement %.4f", name,
+                        metrics[name]["student"]["accuracy"],
+                        metrics[name]["teacher"]["accuracy"], metrics[name]["agreement"])
     save_classifier(student, run_dir / "student", label_names or None)
     metrics["seconds"] = round(time.perf_counter() - started, 2)
     _atomic_write_json(run_dir / METRICS_FILE, metrics)

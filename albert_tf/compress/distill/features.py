@@ -162,8 +162,9 @@ def check_logits_head(classifier, role: str) -> None:
     """Raise a `UserError` unless `classifier` outputs raw logits (no softmax / sigmoid)."""
     activation = getattr(classifier, "activation", None)
     if activation is not None and activation is not keras.activations.linear:
-        raise UserError(f"the {role} classifier applies {getattr(activation, '__name__', activation)} "
-                        "to its outputs; distillation needs raw logits (activation=None)")
+        name = getattr(activation, "__name__", activation)
+        raise UserError(f"the {role} classifier applies {name} to its outputs; distillation "
+                        "needs raw logits (activation=None)")
 
 
 def feature_model(classifier, hidden_indices=(), attention_indices=()) -> keras.Model:

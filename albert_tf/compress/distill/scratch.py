@@ -29,7 +29,8 @@ def resolve_shape(shape: str | dict) -> dict:
     base = resolve_shape(shape.pop("config")) if "config" in shape else {}
     unknown = sorted(set(shape) - _SHAPE_KEYS)
     if unknown:
-        raise UserError(f"unknown student shape argument(s) {unknown}: allowed are {sorted(_SHAPE_KEYS)}")
+        raise UserError(f"unknown student shape argument(s) {unknown}: allowed are "
+                        f"{sorted(_SHAPE_KEYS)}")
     merged = {**base, **shape}
     missing = sorted({"num_layers", "num_heads", "embedding_dim", "hidden_dim",
                       "intermediate_dim"} - set(merged))
@@ -55,8 +56,9 @@ def scratch_student(shape: str | dict, num_classes: int, preprocessor, dropout: 
     sequence_length = int(preprocessor.sequence_length)
     arguments.setdefault("max_sequence_length", max(512, sequence_length))
     if arguments["num_layers"] % arguments.get("num_groups", 1):
-        raise UserError(f"num_layers must be divisible by num_groups. Received: "
-                        f"num_layers={arguments['num_layers']}, num_groups={arguments['num_groups']}")
+        raise UserError("num_layers must be divisible by num_groups. Received: "
+                        f"num_layers={arguments['num_layers']}, "
+                        f"num_groups={arguments['num_groups']}")
     if arguments["hidden_dim"] % arguments["num_heads"]:
         raise UserError(f"hidden_dim must be divisible by num_heads. Received: "
                         f"hidden_dim={arguments['hidden_dim']}, num_heads={arguments['num_heads']}")

@@ -137,7 +137,8 @@ def teacher_outputs(teacher, inputs: dict[str, np.ndarray], folder, hidden_indic
     logger.info("computing teacher outputs for %d examples (logits%s%s) into %s", count,
                 f", hidden states {hidden_indices}" if hidden_indices else "",
                 f", attention {attention_indices}" if attention_indices else "", folder)
-    (folder / MANIFEST).unlink(missing_ok=True)  # an interrupted rewrite is never mistaken for valid
+    # Without a manifest, an interrupted rewrite is never mistaken for a valid cache.
+    (folder / MANIFEST).unlink(missing_ok=True)
     model = feature_model(teacher, hidden_indices, attention_indices)
     arrays: dict[str, np.ndarray] = {}
     progress = keras.utils.Progbar(count, verbose=verbose, unit_name="example")

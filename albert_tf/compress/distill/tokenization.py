@@ -87,8 +87,9 @@ def require_shared_tokenizer(teacher, student) -> None:
         student: keras-hub classifier with a preprocessor.
     """
     if not shares_tokenizer(teacher, student):
-        teacher_tok = type(teacher.preprocessor.tokenizer).__name__ if teacher.preprocessor else None
-        student_tok = type(student.preprocessor.tokenizer).__name__ if student.preprocessor else None
+        teacher_tok, student_tok = (
+            type(m.preprocessor.tokenizer).__name__ if m.preprocessor else None
+            for m in (teacher, student))
         raise UserError(
             "hidden-state and attention transfer compare token positions, so teacher and student "
             f"must share one tokenizer (teacher: {teacher_tok}, student: {student_tok}, with "

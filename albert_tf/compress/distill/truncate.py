@@ -3,8 +3,8 @@
 ALBERT shares its encoder parameters across depth, so running a group fewer times keeps every
 weight and only removes compute: the student with `num_layers = k · num_groups` computes
 exactly the teacher's hidden state after `k` calls per group. A narrower feed-forward block
-keeps the intermediate units with the largest `‖W_in[:, j]‖ · ‖W_out[j, :]‖` (in their original
-order), the units through which the most signal can pass.
+keeps the intermediate units with the largest `‖W_in[:, j]‖ · ‖W_out[j, :]‖` (in their
+original order), the units through which the most signal can pass.
 """
 
 from __future__ import annotations
