@@ -1,14 +1,15 @@
 """Fine-tuning: schedule, checkpoints and resume, distribution strategy, mixed precision.
 
 Names are imported lazily, so that `albert_tf.train.config` (and the CLI's argument parsing)
-does not pull in TensorFlow.
+does not pull in TensorFlow. The training function is `albert_tf.train.finetune.finetune`: it is
+not re-exported here, because the package attribute `finetune` is the submodule once that is
+imported, so `from albert_tf.train import finetune` would depend on import order.
 """
 
 import importlib
 
 _EXPORTS = {
     "FinetuneConfig": "albert_tf.train.config",
-    "finetune": "albert_tf.train.finetune",
     "make_strategy": "albert_tf.train.strategy",
     "set_precision": "albert_tf.train.strategy",
     "PRECISIONS": "albert_tf.train.strategy",
