@@ -1,29 +1,7 @@
 """`albert-tf distill`: distil a fine-tuned teacher into a smaller ALBERT student."""
 
-import argparse
-
-from albert_tf.cli.common import (add_data_arguments, data_spec, fraction, non_negative_int,
-                                  positive_float, positive_int)
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
-    return value
-
-
-def _unit_interval(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {value}")
-    return value
+from albert_tf.cli.common import (add_data_arguments, data_spec, fraction, non_negative_float,
+                                  non_negative_int, positive_float, positive_int, unit_interval)
 
 
 def register(subparsers):
@@ -65,13 +43,13 @@ def register(subparsers):
     distil = parser.add_argument_group("distillation")
     distil.add_argument("--temperature", type=positive_float, default=2.0,
                         help="softening temperature T (default: 2)")
-    distil.add_argument("--alpha", type=_unit_interval, default=0.8,
+    distil.add_argument("--alpha", type=unit_interval, default=0.8,
                         help="weight of the soft-label loss; 1-alpha weighs the hard labels "
                              "(default: 0.8)")
-    distil.add_argument("--hidden-weight", type=_non_negative_float, default=0.0,
+    distil.add_argument("--hidden-weight", type=non_negative_float, default=0.0,
                         help="weight of hidden-state transfer (needs a shared tokenizer; "
                              "default: 0)")
-    distil.add_argument("--attention-weight", type=_non_negative_float, default=0.0,
+    distil.add_argument("--attention-weight", type=non_negative_float, default=0.0,
                         help="weight of attention transfer (shared tokenizer, equal heads; "
                              "default: 0)")
     distil.add_argument("--layer-map", default="",
@@ -87,9 +65,9 @@ def register(subparsers):
     train.add_argument("--epochs", type=positive_int, default=3)
     train.add_argument("--batch-size", type=positive_int, default=32)
     train.add_argument("--learning-rate", type=positive_float, default=5e-5)
-    train.add_argument("--weight-decay", type=_non_negative_float, default=0.01)
+    train.add_argument("--weight-decay", type=non_negative_float, default=0.01)
     train.add_argument("--warmup-fraction", type=fraction, default=0.1)
-    train.add_argument("--clip-norm", type=_non_negative_float, default=1.0,
+    train.add_argument("--clip-norm", type=non_negative_float, default=1.0,
                        help="global gradient norm; 0 off")
     train.add_argument("--patience", type=non_negative_int, default=0,
                        help="early-stopping patience on dev accuracy; 0 disables (default)")
