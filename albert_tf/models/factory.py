@@ -141,13 +141,20 @@ def save_classifier(classifier, folder: str | os.PathLike, label_names=None) -> 
 
     `label_names` (class id order) are kept beside the weights in `label_names.json`.
     """
+    extra = {} if label_names is None else {LABEL_NAMES_FILE: list(label_names)}
+    return save_task_atomically(classifier, folder, extra)
+
+
+def save_task_atomically(task, folder: str | os.PathLike, json_files: dict) -> Path:
+    """Save a keras-hub task to a preset folder plus `json_files` ({file name: data}), into a
+    temporary folder first and renamed into place, so no half-written preset is ever seen."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    classifier.save_to_preset(str(tmp))
-    if label_names is not None:
-        (tmp / LABEL_NAMES_FILE).write_text(json.dumps(list(label_names)))
+    task.save_to_preset(str(tmp))
+    for name, data in json_files.items():
+        (tmp / name).write_text(json.dumps(data))
     if folder.exists():
         shutil.rmtree(folder)
     os.replace(tmp, folder)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 from pathlib import Path
 
 import keras
@@ -154,17 +153,10 @@ def save_token_classifier(tagger, folder: str | os.PathLike, tag_names=None) -> 
         folder: the preset folder to write.
         tag_names: tag names in id order, kept in `tag_names.json`.
     """
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = folder.with_name(folder.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tagger.save_to_preset(str(tmp))
-    if tag_names is not None:
-        (tmp / TAG_NAMES_FILE).write_text(json.dumps(list(tag_names)))
-    if folder.exists():
-        shutil.rmtree(folder)
-    os.replace(tmp, folder)
-    return folder
+    from albert_tf.models.factory import save_task_atomically
+
+    extra = {} if tag_names is None else {TAG_NAMES_FILE: list(tag_names)}
+    return save_task_atomically(tagger, folder, extra)
 
 
 def load_token_classifier(folder: str | os.PathLike):
