@@ -10,6 +10,21 @@ from albert_tf.errors import UserError
 from albert_tf.recipe.schema import Recipe
 from albert_tf.recipe.validate import RecipeError, from_data
 
+TASKS = ("classification", "token-classification")
+
+
+def recipe_class(data: dict):
+    """The recipe dataclass for the recipe's `task` (default `classification`)."""
+    task = data.get("task", "classification")
+    if task not in TASKS:
+        raise RecipeError(f"task: expected one of {', '.join(repr(t) for t in TASKS)}, "
+                          f"got {task!r}")
+    if task == "token-classification":
+        from albert_tf.recipe.tagging_schema import TaggingRecipe
+
+        return TaggingRecipe
+    return Recipe
+
 
 def apply_override(data: dict, assignment: str) -> None:
     """Apply one `dotted.key=value` (the value parsed as YAML) to `data` in place."""
@@ -32,7 +47,7 @@ def apply_override(data: dict, assignment: str) -> None:
     node[parts[-1]] = value
 
 
-def load_recipe(path: str | os.PathLike, overrides=()) -> Recipe:
+def load_recipe(path: str | os.PathLike, overrides=()):
     """Parse and validate a recipe; every problem is a `RecipeError` naming its field."""
     path = Path(path)
     if not path.is_file():
@@ -52,11 +67,11 @@ def load_recipe(path: str | os.PathLike, overrides=()) -> Recipe:
     for assignment in overrides:
         apply_override(data, assignment)
     try:
-        return from_data(Recipe, data)
+        return from_data(recipe_class(data), data)
     except RecipeError as exc:
         raise RecipeError(f"{path}: {exc}") from exc
 
 
-def recipe_to_data(recipe: Recipe) -> dict:
+def recipe_to_data(recipe) -> dict:
     """The recipe as plain data (for manifests and reports)."""
     return asdict(recipe)

@@ -11,15 +11,21 @@ re-run skips every stage whose manifest carries the same fingerprint; a stage wh
 fingerprint changed runs again (and so, through their fingerprints, do the stages after it).
 A stage folder without a manifest is an interrupted stage: it runs again with `resume`, so
 fine-tuning and distillation continue after their last finished epoch.
+
+Each task has its own stage table (`Pipeline`, looked up in `PIPELINES` by the recipe's
+`task`); the loop above is the same for all of them. Token classification runs
+teacher -> prune -> distill -> export -> report (`albert_tf.recipe.tagging_stages`).
 """
 
 import hashlib
+import importlib
 import json
 import logging
 import os
 import shutil
 import time
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -49,11 +55,18 @@ def _hash(data) -> str:
 
 
 class RunContext:
-    """What the stages share: the recipe, the run folder, the data (loaded once)."""
+    """What the stages share: the recipe, the run folder, the data (loaded once).
 
-    def __init__(self, recipe: Recipe, run_dir: Path):
+    Args:
+        recipe: the validated recipe.
+        run_dir: the run folder.
+        stage_order: the pipeline's stage names in order (default: classification's).
+    """
+
+    def __init__(self, recipe: Recipe, run_dir: Path, stage_order=None):
         self.recipe = recipe
         self.run_dir = run_dir
+        self.stage_order = list(stage_order or [s for s, _ in STAGES])
         self._splits = None
 
     @property
@@ -73,7 +86,7 @@ class RunContext:
 
     def latest_model_dir(self, before: str) -> Path:
         """The model the stages before `before` ended with."""
-        order = [s for s, _ in STAGES]
+        order = self.stage_order
         for stage in reversed(order[:order.index(before)]):
             if (self.model_dir(stage) / "task.json").is_file():
                 return self.model_dir(stage)
@@ -199,8 +212,8 @@ STAGES = [
 ]
 
 
-def _stage_config(recipe: Recipe, stage: str):
-    sections = {
+def _classification_sections(recipe: Recipe) -> dict:
+    return {
         "teacher": {"data": recipe.data, "teacher": recipe.teacher},
         "student": recipe.student,
         "distill": recipe.distill,
@@ -208,14 +221,50 @@ def _stage_config(recipe: Recipe, stage: str):
         "export": recipe.export,
         "report": {"bench": recipe.bench, "gates": recipe.gates},
     }
-    section = sections[stage]
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """One task's stage table: the stages in order, what each stage's fingerprint covers,
+    and the run context the stages share.
+
+    Args:
+        stages: `(name, function)` pairs; a function takes `(ctx, resume)` and returns its
+            metrics.
+        sections: `recipe -> {stage name: configuration}`; a stage whose configuration is
+            None does not run.
+        context: the `RunContext` class (it loads the task's data).
+    """
+
+    stages: list
+    sections: Callable
+    context: type = RunContext
+
+
+CLASSIFICATION = Pipeline(STAGES, _classification_sections)
+# task -> "module:attribute" of its Pipeline, imported when a recipe of that task runs.
+PIPELINES = {
+    "classification": "albert_tf.recipe.runner:CLASSIFICATION",
+    "token-classification": "albert_tf.recipe.tagging_stages:PIPELINE",
+}
+
+
+def pipeline_for(recipe) -> Pipeline:
+    """The stage table of the recipe's task."""
+    module, _, attribute = PIPELINES[getattr(recipe, "task", "classification")].partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def _stage_config(recipe, stage: str, pipeline: Pipeline | None = None):
+    section = (pipeline or pipeline_for(recipe)).sections(recipe)[stage]
     return None if section is None else json.loads(json.dumps(
         section if isinstance(section, dict) else asdict(section), default=lambda o: asdict(o)))
 
 
-def run_recipe(recipe: Recipe, run_dir: str | os.PathLike) -> dict:
-    """Run every stage of `recipe` into `run_dir` (skipping finished ones) and return the
-    report stage's metrics (its `gates` say whether the shipped artifact passed)."""
+def run_recipe(recipe, run_dir: str | os.PathLike) -> dict:
+    """Run every stage of `recipe` (a classification `Recipe` or a `TaggingRecipe`; its
+    task's `Pipeline`) into `run_dir`, skipping finished ones, and return the report stage's
+    metrics (its `gates` say whether the shipped artifact passed)."""
     import keras
 
     run_dir = Path(run_dir)
@@ -223,12 +272,14 @@ def run_recipe(recipe: Recipe, run_dir: str | os.PathLike) -> dict:
     write_json(json.loads(json.dumps(asdict(recipe), default=str)), run_dir / "recipe.json")
     # The seed clears TensorFlow's kernel cache: set it before any tokenizer exists.
     keras.utils.set_random_seed(recipe.teacher.finetune.seed)
-    ctx = RunContext(recipe, run_dir)
+    pipeline = pipeline_for(recipe)
+    ctx = pipeline.context(recipe, run_dir, [name for name, _ in pipeline.stages])
     upstream = []
     result = {}
-    active = [(name, fn) for name, fn in STAGES if _stage_config(recipe, name) is not None]
+    active = [(name, fn) for name, fn in pipeline.stages
+              if _stage_config(recipe, name, pipeline) is not None]
     for index, (name, fn) in enumerate(active, start=1):
-        config = _stage_config(recipe, name)
+        config = _stage_config(recipe, name, pipeline)
         fingerprint = _hash({"config": config, "upstream": upstream})
         folder = ctx.folder(name)
         manifest_path = folder / MANIFEST

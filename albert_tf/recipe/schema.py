@@ -100,11 +100,33 @@ class ExportSection:
 
 @dataclass
 class BenchSection:
-    """How artifacts are measured: accuracy on the test split, latency per thread count."""
+    """How artifacts are measured (`albert_tf.bench.BenchConfig`): accuracy on the test
+    split, latency per thread count, FLOP/s against the machine's matmul peak, memory.
+
+    Args:
+        threads: ai-edge-litert / ONNX Runtime thread counts.
+        latency_runs, warmup: timed and untimed calls per artifact and thread count.
+        eval_limit: score on a seeded subset of this many test examples.
+        batch_sizes, sequence_lengths: latency grid for shape-flexible artifacts (Keras,
+            SavedModel); None: the model's own length.
+        memory: peak memory of each artifact (a child process each).
+        real_length_examples: examples timed at their real token length against padding.
+        onnx: ONNX Runtime baseline where the `onnx` extra is installed.
+        keras: time the final Keras model too.
+        teacher_saved_model: export and measure the teacher's SavedModel (speed-up reference).
+    """
 
     threads: list[int] = field(default_factory=lambda: [1, 2])
     latency_runs: int = 20
     eval_limit: int | None = None
+    warmup: int = 3
+    batch_sizes: list[int] = field(default_factory=lambda: [1])
+    sequence_lengths: list[int] | None = None
+    memory: bool = True
+    real_length_examples: int = 32
+    onnx: bool = True
+    keras: bool = True
+    teacher_saved_model: bool = True
 
     def __post_init__(self):
         if not self.threads or min(self.threads) < 1:
@@ -114,6 +136,14 @@ class BenchSection:
             raise UserError(f"latency_runs must be >= 1. Received: {self.latency_runs}")
         if self.eval_limit is not None and self.eval_limit < 1:
             raise UserError(f"eval_limit must be >= 1. Received: {self.eval_limit}")
+        for name in ("batch_sizes", "sequence_lengths"):
+            values = getattr(self, name)
+            if values is not None and (not values or min(values) < 1):
+                raise UserError(f"{name} must be a non-empty list of integers >= 1. "
+                                f"Received: {values}")
+        if self.warmup < 0 or self.real_length_examples < 0:
+            raise UserError("warmup and real_length_examples must be >= 0. Received: "
+                            f"{self.warmup}, {self.real_length_examples}")
 
 
 @dataclass
@@ -124,7 +154,7 @@ class GatesSection:
         artifact: which artifact the gates judge: a TFLite mode from `export.tflite_modes`.
         max_accuracy_drop: largest allowed teacher accuracy minus artifact accuracy.
         min_speedup: smallest allowed teacher float32 TFLite latency / artifact latency
-            (1 thread).
+            (first thread count of `bench.threads`).
         max_size_mb: largest allowed artifact size in MB (10^6 bytes).
     """
 
@@ -142,9 +172,14 @@ class GatesSection:
 
 @dataclass
 class Recipe:
-    """A whole pipeline; see the module docstring for the YAML form."""
+    """A whole pipeline; see the module docstring for the YAML form.
+
+    `task` picks the recipe kind: `classification` (this one, the default) or
+    `token-classification` (`albert_tf.recipe.tagging_schema.TaggingRecipe`).
+    """
 
     name: str
+    task: Literal["classification"] = "classification"
     data: DataSpec = field(default_factory=DataSpec)
     teacher: TeacherSection = field(default_factory=TeacherSection)
     student: StudentInit | None = None

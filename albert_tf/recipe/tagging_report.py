@@ -1,0 +1,200 @@
+"""The token-classification recipe's last stage: measure every artifact, judge the gates.
+
+Every artifact is scored by running it over the held-out test sentences (the first
+`bench.eval_limit`): the `.tflite` files through ai-edge-litert on the packed sub-tokens, the
+raw-text SavedModel on the sentences joined by spaces (its own word splitting included: a gold
+word it splits differently counts as wrong). Accuracy is token accuracy at the word level, and
+changes are against the Keras teacher on the same sentences; latency is one sentence per call
+for each thread count, and speed-ups are against the teacher's float32 TFLite file measured in
+the same run.
+
+    report/results.json   every row, the gates, whether they passed
+    report/report.md      the same as a table
+"""
+
+import difflib
+import gzip
+import logging
+import os
+from pathlib import Path
+
+from albert_tf.evaluate import write_json
+
+logger = logging.getLogger(__name__)
+
+SAVED_MODEL_BATCH = 64
+
+
+def _gzip_size(path: Path) -> int:
+    return len(gzip.compress(path.read_bytes(), compresslevel=6))
+
+
+def _gold_names(test) -> list[list[str]]:
+    return [[test.tag_names[i] for i in sentence] for sentence in test.tags]
+
+
+def _measure_tflite(path: Path, preprocessor, test, names, threads, runs) -> dict:
+    from albert_tf.bench.latency import latency_stats
+    from albert_tf.deploy import TFLiteRunner
+    from albert_tf.tagging.export import tflite_word_predictions
+    from albert_tf.tagging.metrics import tagging_report
+    from albert_tf.tagging.pipeline import INPUT_NAMES
+
+    runner = TFLiteRunner(path, num_threads=max(threads))
+    predictions = tflite_word_predictions(runner, preprocessor, test.words)
+    report = tagging_report(_gold_names(test), predictions.tag_names(names), names)
+    aligned = preprocessor.align(test.words[:runner.batch_size])
+    sample = {name: aligned[name].numpy() for name in INPUT_NAMES}
+    latency = {}
+    for count in threads:
+        timed = TFLiteRunner(path, num_threads=count)
+        latency[str(count)] = latency_stats(lambda: timed.predict_packed(sample), runs)
+    return {"token_accuracy": report["token_accuracy"],
+            "words_without_prediction": report["words_without_prediction"],
+            "size_bytes": path.stat().st_size, "gzip_bytes": _gzip_size(path),
+            "latency": latency}
+
+
+def align_word_tags(gold_words: list[str], words: list[str], tags: list[str]) -> list:
+    """The predicted tag of each gold word, matching the model's own words to the gold ones
+    (longest common subsequence); None for gold words the model split differently."""
+    matched = [None] * len(gold_words)
+    matcher = difflib.SequenceMatcher(a=gold_words, b=words, autojunk=False)
+    for block in matcher.get_matching_blocks():
+        for k in range(block.size):
+            tag = tags[block.b + k]
+            matched[block.a + k] = tag or None
+    return matched
+
+
+def _measure_saved_model(folder: Path, test, names) -> dict:
+    import tensorflow as tf
+
+    from albert_tf.tagging.metrics import tagging_report
+
+    served = tf.saved_model.load(str(folder)).signatures["serving_default"]
+    predicted, resplit = [], 0
+    for start in range(0, len(test), SAVED_MODEL_BATCH):
+        batch = test.words[start:start + SAVED_MODEL_BATCH]
+        out = served(text=tf.constant([" ".join(words) for words in batch]))
+        for i, gold_words in enumerate(batch):
+            count = int(out["num_words"][i])
+            words = [w.decode("utf-8") for w in out["words"][i, :count].numpy()]
+            tags = [t.decode("utf-8") for t in out["tags"][i, :count].numpy()]
+            resplit += words != gold_words
+            predicted.append(align_word_tags(gold_words, words, tags))
+    report = tagging_report(_gold_names(test), predicted, names)
+    return {"token_accuracy": report["token_accuracy"],
+            "words_without_prediction": report["words_without_prediction"],
+            "sentences_split_differently": resplit,
+            "size_bytes": sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()),
+            "gzip_bytes": None, "latency": None}
+
+
+def judge_gates(row: dict, teacher_accuracy: float, gates) -> list[dict]:
+    """The recipe's gates on the shipped artifact's row (token accuracy for accuracy)."""
+    checks = []
+    if gates.max_accuracy_drop is not None:
+        drop = teacher_accuracy - row["token_accuracy"]
+        checks.append({"gate": "max_accuracy_drop", "limit": gates.max_accuracy_drop,
+                       "value": round(drop, 4), "passed": drop <= gates.max_accuracy_drop})
+    if gates.min_speedup is not None and row.get("speedup") is not None:
+        checks.append({"gate": "min_speedup", "limit": gates.min_speedup,
+                       "value": row["speedup"], "passed": row["speedup"] >= gates.min_speedup})
+    if gates.max_size_mb is not None:
+        size = row["size_bytes"] / 1e6
+        checks.append({"gate": "max_size_mb", "limit": gates.max_size_mb,
+                       "value": round(size, 3), "passed": size <= gates.max_size_mb})
+    return checks
+
+
+def _markdown(results: dict) -> str:
+    threads = results["threads"]
+    head = ["artifact", "token accuracy", "Δ vs teacher", "size MB", "gzip MB"]
+    head += [f"median ms ({t} thr)" for t in threads] + [f"p90 ms ({threads[0]} thr)",
+                                                       "speed-up"]
+    lines = [f"# {results['recipe']}: token classification, artifacts measured on "
+             f"{results['test_sentences']} test sentences ({results['test_words']} words)", "",
+             f"Majority-tag baseline: {results['majority_tag_accuracy']:.4f}", "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in results["artifacts"]:
+        change = row.get("accuracy_change")
+        cells = [row["artifact"], f"{row['token_accuracy']:.4f}",
+                 "" if change is None else f"{change:+.4f}", f"{row['size_bytes'] / 1e6:.2f}",
+                 "" if row.get("gzip_bytes") is None else f"{row['gzip_bytes'] / 1e6:.2f}"]
+        latency = row.get("latency") or {}
+        cells += [f"{latency[str(t)]['median_ms']:.2f}" if str(t) in latency else ""
+                  for t in threads]
+        first = latency.get(str(threads[0]))
+        cells += [f"{first['p90_ms']:.2f}" if first else "",
+                  "" if row.get("speedup") is None else f"{row['speedup']:.2f}×"]
+        lines.append("| " + " | ".join(cells) + " |")
+    if results["gates"]:
+        lines += ["", "## Gates", ""]
+        for check in results["gates"]:
+            mark = "pass" if check["passed"] else "FAIL"
+            lines.append(f"- {check['gate']}: {check['value']} (limit {check['limit']}): {mark}")
+    return "\n".join(lines) + "\n"
+
+
+def build_tagging_report(ctx) -> dict:
+    """Measure a token-classification run's artifacts; write `report/results.json` and
+    `report/report.md`; return the results (with `gates` and `gates_passed`)."""
+    from albert_tf.recipe.tagging_stages import load_tagger
+    from albert_tf.tagging.examples import limit
+    from albert_tf.tagging.pipeline import evaluate_tagger
+
+    recipe = ctx.recipe
+    bench = recipe.bench
+    test = limit(ctx.splits.test, bench.eval_limit)
+    export_dir = ctx.folder("export")
+    teacher, names = load_tagger(ctx.model_dir("teacher"))
+    final_model, _ = load_tagger(ctx.latest_model_dir("export"))
+    logger.info("report: Keras teacher on %d test sentences", len(test))
+    keras_teacher = evaluate_tagger(teacher, test, majority_tag=ctx.splits.train.majority_tag())
+    teacher_folder = ctx.model_dir("teacher")
+    rows = [{"artifact": "teacher (Keras float32)",
+             "token_accuracy": keras_teacher["token_accuracy"],
+             "size_bytes": sum(p.stat().st_size for p in teacher_folder.rglob("*")
+                               if p.is_file()),
+             "gzip_bytes": None, "latency": None}]
+    teacher_row = None
+    teacher_file = export_dir / "teacher-float32.tflite"
+    if recipe.export.teacher_baseline:
+        logger.info("report: measuring %s", teacher_file.name)
+        teacher_row = {"artifact": teacher_file.name,
+                       **_measure_tflite(teacher_file, teacher.preprocessor, test, names,
+                                         bench.threads, bench.latency_runs)}
+        rows.append(teacher_row)
+    for mode in recipe.export.tflite_modes:
+        path = export_dir / f"model-{mode}.tflite"
+        logger.info("report: measuring %s", path.name)
+        rows.append({"artifact": path.name, "mode": mode,
+                     **_measure_tflite(path, final_model.preprocessor, test, names,
+                                       bench.threads, bench.latency_runs)})
+    if recipe.export.saved_model:
+        version = f"{recipe.export.model_name}/{recipe.export.version}"
+        logger.info("report: measuring the raw-text SavedModel %s", version)
+        rows.append({"artifact": f"saved_model ({version}, raw text -> word tags)",
+                     **_measure_saved_model(export_dir / "serving" / version, test, names)})
+    baseline = keras_teacher["token_accuracy"]
+    first = str(bench.threads[0])
+    for row in rows[1:]:
+        row["accuracy_change"] = round(row["token_accuracy"] - baseline, 4)
+        if teacher_row is not None and row.get("latency"):
+            row["speedup"] = round(teacher_row["latency"][first]["median_ms"]
+                                   / row["latency"][first]["median_ms"], 3)
+    shipped = next(r for r in rows if r.get("mode") == recipe.gates.artifact)
+    gates = judge_gates(shipped, baseline, recipe.gates)
+    results = {"recipe": recipe.name, "task": recipe.task, "test_sentences": len(test),
+               "test_words": keras_teacher["words"],
+               "majority_tag_accuracy": keras_teacher["majority_tag_accuracy"],
+               "threads": bench.threads, "artifacts": rows, "gates": gates,
+               "gates_passed": all(check["passed"] for check in gates)}
+    folder = ctx.folder("report")
+    write_json(results, folder / "results.json")
+    markdown = folder / "report.md"
+    tmp = markdown.with_name(markdown.name + ".tmp")
+    tmp.write_text(_markdown(results), encoding="utf-8")
+    os.replace(tmp, markdown)
+    return results

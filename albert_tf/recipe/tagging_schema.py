@@ -1,0 +1,164 @@
+"""What a token-classification recipe (`task: token-classification`) may say.
+
+The sections keep the classification recipe's names where they mean the same thing
+(`data`, `teacher`, `prune`, `distill`, `export`, `bench`, `gates`), and take the tagging
+package's own settings where token classification differs:
+
+```yaml
+name: pos-brown
+task: token-classification
+data:    {source: brown-corpus, train_limit: 5000}              # tagging.train.TaggingDataSpec
+teacher: {model: albert-tiny, vocab_size: 4000, sequence_length: 64,
+          finetune: {epochs: 3, learning_rate: 1.0e-3}}         # train.config.FinetuneConfig
+prune:   {config: {structured: {heads_fraction: 0.5, ffn_fraction: 0.5, depth: 2}}}
+                                                                # tagging.prune.TagPruneConfig
+distill: {epochs: 2, temperature: 2.0, alpha: 0.8}              # tagging.distill.TokenDistillConfig
+export:  {tflite_modes: [float32, dynamic-int8], saved_model: true}
+bench:   {threads: [1, 2], latency_runs: 20, eval_limit: 1000}
+gates:   {artifact: dynamic-int8, max_accuracy_drop: 0.05, max_size_mb: 10}
+```
+
+The stages run teacher -> prune -> distill -> export -> report: the teacher is fine-tuned,
+pruned into the student (same tokenizer and sequence length, so sub-token positions line up),
+and the pruned student is distilled on the teacher's per-token soft labels. Accuracy is token
+accuracy (each word's first sub-token) on the held-out test split.
+"""
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from albert_tf.errors import UserError
+from albert_tf.recipe.schema import GatesSection
+from albert_tf.tagging.distill import TokenDistillConfig
+from albert_tf.tagging.prune import TagPruneConfig
+from albert_tf.tagging.train import TaggingDataSpec
+from albert_tf.train.config import FinetuneConfig
+
+TOKEN_CLASSIFICATION = "token-classification"
+TaggerTFLiteMode = Literal["float32", "float16", "dynamic-int8"]
+
+
+@dataclass
+class TaggingTeacherSection:
+    """The teacher token classifier, fine-tuned on the recipe's tagged sentences.
+
+    Args:
+        model: named config (`albert-tiny`, ...), a mapping of `AlbertBackbone` shape
+            arguments, an ALBERT preset folder or keras-hub preset name, or a saved tagger.
+        sequence_length: sub-tokens per sentence, `[CLS]` and `[SEP]` included.
+        tokenizer, vocab_size: SentencePiece model (or size of one trained on the training
+            words) for named configs and shapes.
+        finetune: fine-tuning settings.
+    """
+
+    model: str | dict[str, int] = "albert-tiny"
+    sequence_length: int = 128
+    tokenizer: str | None = None
+    vocab_size: int = 8000
+    finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
+
+    def __post_init__(self):
+        if self.sequence_length < 3:
+            raise UserError(f"sequence_length must be >= 3. Received: {self.sequence_length}")
+        if self.vocab_size < 8:
+            raise UserError(f"vocab_size must be >= 8. Received: {self.vocab_size}")
+
+
+@dataclass
+class TagPruneSettings(TagPruneConfig):
+    """`TagPruneConfig`, checked when the recipe is read (not when the stage runs)."""
+
+    def __post_init__(self):
+        self.validate()
+
+
+@dataclass
+class TaggingPruneSection:
+    """Pruning of the fine-tuned teacher into the student (`config`); no `recover`: the
+    distillation stage that follows is the recovery."""
+
+    config: TagPruneSettings = field(default_factory=TagPruneSettings)
+
+
+@dataclass
+class TokenDistillSettings(TokenDistillConfig):
+    """`TokenDistillConfig`, checked when the recipe is read."""
+
+    def __post_init__(self):
+        self.validate()
+
+
+@dataclass
+class TaggingExportSection:
+    """Artifacts to write.
+
+    Args:
+        tflite_modes: per-token TFLite files (packed token ids in, `[1, sequence, tags]`
+            probabilities out).
+        saved_model: a raw-text SavedModel returning word tags, in TF Serving's
+            `serving/<model_name>/<version>` layout.
+        model_name, version: the TF Serving model name and version folder.
+        teacher_baseline: export the teacher as float32 TFLite too, so accuracy changes and
+            speed-ups are measured against it in the same run.
+    """
+
+    tflite_modes: list[TaggerTFLiteMode] = field(
+        default_factory=lambda: ["float32", "dynamic-int8"])
+    saved_model: bool = True
+    model_name: str = "albert-tagger"
+    version: int = 1
+    teacher_baseline: bool = True
+
+    def __post_init__(self):
+        if not self.tflite_modes and not self.saved_model:
+            raise UserError("nothing to export: give tflite_modes or saved_model: true")
+        if len(set(self.tflite_modes)) != len(self.tflite_modes):
+            raise UserError(f"tflite_modes repeats a mode: {self.tflite_modes}")
+        if self.version < 1:
+            raise UserError(f"version must be >= 1. Received: {self.version}")
+
+
+@dataclass
+class TaggingBenchSection:
+    """How artifacts are measured: token accuracy on the test split (`eval_limit` sentences),
+    latency of one sentence per call for each thread count."""
+
+    threads: list[int] = field(default_factory=lambda: [1, 2])
+    latency_runs: int = 20
+    eval_limit: int | None = None
+
+    def __post_init__(self):
+        if not self.threads or min(self.threads) < 1:
+            raise UserError(f"threads must be a non-empty list of integers >= 1. "
+                            f"Received: {self.threads}")
+        if self.latency_runs < 1:
+            raise UserError(f"latency_runs must be >= 1. Received: {self.latency_runs}")
+        if self.eval_limit is not None and self.eval_limit < 1:
+            raise UserError(f"eval_limit must be >= 1. Received: {self.eval_limit}")
+
+
+@dataclass
+class TaggingRecipe:
+    """A token-classification pipeline; see the module docstring for the YAML form.
+
+    `gates` are the classification recipe's (`GatesSection`), with accuracy meaning token
+    accuracy.
+    """
+
+    name: str
+    task: Literal["token-classification"] = TOKEN_CLASSIFICATION
+    data: TaggingDataSpec = field(default_factory=TaggingDataSpec)
+    teacher: TaggingTeacherSection = field(default_factory=TaggingTeacherSection)
+    prune: TaggingPruneSection | None = None
+    distill: TokenDistillSettings | None = None
+    export: TaggingExportSection = field(default_factory=TaggingExportSection)
+    bench: TaggingBenchSection = field(default_factory=TaggingBenchSection)
+    gates: GatesSection = field(default_factory=GatesSection)
+
+    def __post_init__(self):
+        if self.distill is not None and self.prune is None:
+            raise UserError("distill needs a prune section: the student is the pruned teacher "
+                            "(same tokenizer and sequence length, so sub-token positions line up)")
+        if self.gates.artifact not in self.export.tflite_modes:
+            raise UserError(f"gates.artifact {self.gates.artifact!r} is not among "
+                            f"export.tflite_modes {self.export.tflite_modes}")
