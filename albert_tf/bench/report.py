@@ -1,0 +1,264 @@
+"""Write bench results as `results.json`, `report.md` and a self-contained `report.html`.
+
+One table, a row per artifact (runs side by side as row groups):
+
+artifact, kind, accuracy, change against the teacher, parameters, size and gzip size (MB),
+median latency per thread count, p90 at the first, achieved GFLOP/s (and the share of the
+machine's matmul peak) at the last, peak memory, speed-up against the teacher's SavedModel
+and against the teacher's float32 TFLite. Below it: the real-length table, the latency grid
+(when more than one shape was timed), the ONNX status, gates; in HTML also the two plots
+(accuracy against latency and against size, Pareto front marked), embedded as base64 PNG.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import logging
+from pathlib import Path
+
+from albert_tf.errors import UserError
+from albert_tf.evaluate import write_json
+
+logger = logging.getLogger(__name__)
+
+
+def _mb(value) -> str:
+    return "" if value is None else f"{value / 1e6:.2f}"
+
+
+def _num(value, fmt="{:.2f}") -> str:
+    return "" if value is None else fmt.format(value)
+
+
+def thread_columns(runs: list[dict]) -> list[str]:
+    keys = {key for run in runs for row in run["artifacts"] for key in (row.get("latency") or {})}
+    return sorted(keys, key=int)
+
+
+def table(runs: list[dict]) -> tuple[list[str], list[tuple[str, list[list[str]]]]]:
+    """`(header, [(group title, rows of cells)])` shared by the markdown and HTML reports."""
+    threads = thread_columns(runs)
+    header = ["artifact", "kind", "accuracy", "Δ vs teacher", "parameters", "size MB",
+              "gzip MB"] + [f"median ms ({t} thr)" for t in threads]
+    if threads:
+        header += [f"p90 ms ({threads[0]} thr)", f"GFLOP/s ({threads[-1]} thr, % peak)"]
+    header += ["peak RSS MB", "speed-up vs teacher SavedModel", "speed-up vs teacher TFLite"]
+    groups = []
+    for run in runs:
+        peak = (run.get("machine") or {}).get("matmul_peak_gflops", {})
+        body = []
+        for row in run["artifacts"]:
+            latency = row.get("latency") or {}
+            cells = [row["artifact"] + (" (teacher)" if row.get("role") == "teacher" else ""),
+                     row.get("kind", ""), _num(row.get("accuracy"), "{:.4f}"),
+                     _num(row.get("accuracy_change"), "{:+.4f}"),
+                     _num(row.get("parameters"), "{:,}"), _mb(row.get("size_bytes")),
+                     _mb(row.get("gzip_bytes"))]
+            cells += [_num(latency[t]["median_ms"]) if t in latency else "" for t in threads]
+            if threads:
+                cells.append(_num(latency[threads[0]]["p90_ms"]) if threads[0] in latency
+                             else "")
+                last = next((t for t in reversed(threads) if t in latency), None)
+                flops = ""
+                if last is not None:
+                    achieved = latency[last]["achieved_gflops"]
+                    share = f" ({100 * achieved / peak[last]:.0f} %)" if last in peak else ""
+                    flops = f"{achieved:.2f}{share}" + ("" if last == threads[-1]
+                                                        else f" @{last}")
+                cells.append(flops)
+            memory = (row.get("memory") or {}).get("peak_rss_mb")
+            cells += [_num(memory, "{:.0f}"),
+                      _num(row.get("speedup_vs_teacher_saved_model"), "{:.2f}×"),
+                      _num(row.get("speedup_vs_teacher_tflite"), "{:.2f}×")]
+            body.append(cells)
+        groups.append((run.get("title", "run"), body))
+    return header, groups
+
+
+def _md_table(header, rows) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + \
+        ["| " + " | ".join(cells) + " |" for cells in rows]
+
+
+def _real_length_rows(runs):
+    header = ["run", "artifact", "threads", "examples", "padded length", "mean real length",
+              "padded mean ms", "real-length mean ms", "padded p90 ms", "real-length p90 ms",
+              "speed-up", "max |Δp|"]
+    rows = []
+    for run in runs:
+        for r in run.get("real_length") or []:
+            rows.append([run.get("title", ""), r["artifact"], str(r["threads"]),
+                         str(r["examples"]), str(r["padded_length"]),
+                         f"{r['mean_real_length']:.1f}", f"{r['fixed']['mean_ms']:.2f}",
+                         f"{r['real']['mean_ms']:.2f}", f"{r['fixed']['p90_ms']:.2f}",
+                         f"{r['real']['p90_ms']:.2f}", f"{r['speedup']:.2f}×",
+                         f"{r['max_probability_difference']:.2g}"])
+    return header, rows
+
+
+def _grid_rows(runs):
+    header = ["run", "artifact", "batch", "length", "threads", "median ms", "p90 ms", "p99 ms",
+              "GFLOP", "GFLOP/s"]
+    rows = []
+    for run in runs:
+        for row in run["artifacts"]:
+            for p in row.get("grid") or []:
+                rows.append([run.get("title", ""), row["artifact"], str(p["batch_size"]),
+                             str(p["sequence_length"]), str(p["threads"]),
+                             f"{p['median_ms']:.2f}", f"{p['p90_ms']:.2f}",
+                             f"{p['p99_ms']:.2f}", f"{p['flops'] / 1e9:.3f}",
+                             f"{p['achieved_gflops']:.2f}"])
+    return header, rows
+
+
+def _notes(runs) -> list[str]:
+    lines = []
+    for run in runs:
+        prefix = f"{run.get('title', '')}: " if len(runs) > 1 else ""
+        machine = run.get("machine")
+        if machine:
+            peaks = ", ".join(f"{v:.1f} GFLOP/s ({k} thr)"
+                              for k, v in machine["matmul_peak_gflops"].items())
+            lines.append(f"- {prefix}machine: {machine['cpu']}, {machine['logical_cpus']} "
+                         f"logical CPUs; float32 matmul peak {peaks}")
+        lines.append(f"- {prefix}accuracy on {run.get('eval_examples')} test examples; "
+                     f"ONNX Runtime baseline: {run.get('onnx', 'skipped')}")
+    lines.append("- latency: one batch per call, warm-up first, all artifacts timed "
+                 "interleaved; TensorFlow runtimes (keras, saved_model) use all cores. "
+                 "GFLOP/s: matrix-product FLOPs counted from the model configuration / median.")
+    return lines
+
+
+def _gates(runs) -> list[str]:
+    lines = []
+    for run in runs:
+        for check in run.get("gates") or []:
+            mark = "pass" if check["passed"] else "FAIL"
+            lines.append(f"- {check['gate']}: {check['value']} (limit {check['limit']}): {mark}")
+    return lines
+
+
+def markdown(runs: list[dict]) -> str:
+    """The markdown report of one or more runs."""
+    title = runs[0].get("title", "bench") if len(runs) == 1 else \
+        "Runs side by side: " + ", ".join(r.get("title", "") for r in runs)
+    lines = [f"# {title}: artifacts measured on the test split", ""]
+    header, groups = table(runs)
+    body = []
+    for name, rows in groups:
+        if len(runs) > 1:
+            body.append([f"**{name}**"] + [""] * (len(header) - 1))
+        body += rows
+    lines += _md_table(header, body) + [""] + _notes(runs)
+    real_header, real_rows = _real_length_rows(runs)
+    if real_rows:
+        lines += ["", "## Real sequence length against fixed padding (batch 1)", ""]
+        lines += _md_table(real_header, real_rows)
+    grid_header, grid_rows = _grid_rows(runs)
+    if len(grid_rows) > sum(len(g[1]) for g in groups) * max(1, len(thread_columns(runs))):
+        lines += ["", "## Latency grid", ""] + _md_table(grid_header, grid_rows)
+    gates = _gates(runs)
+    if gates:
+        lines += ["", "## Gates", ""] + gates
+    return "\n".join(lines) + "\n"
+
+
+def _plot_rows(runs):
+    rows = []
+    for run in runs:
+        for row in run["artifacts"]:
+            latency = row.get("latency") or {}
+            key = min(latency, key=int) if latency else None
+            rows.append({"label": row["artifact"], "accuracy": row.get("accuracy"),
+                         "group": run.get("title", "") if len(runs) > 1 else "",
+                         "latency": latency[key]["median_ms"] if key else None,
+                         "size": row.get("size_bytes", 0) / 1e6})
+    return rows
+
+
+def _html_table(header, groups, multi: bool) -> str:
+    out = ["<table>", "<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"]
+    for name, rows in groups:
+        if multi:
+            out.append(f'<tr class="group"><td colspan="{len(header)}">{html.escape(name)}'
+                       "</td></tr>")
+        out += ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
+                for cells in rows]
+    return "\n".join(out + ["</table>"])
+
+
+def html_report(runs: list[dict]) -> str:
+    """A self-contained HTML page: the tables and the two plots as embedded PNGs."""
+    from albert_tf.bench.plots import tradeoff_png
+
+    multi = len(runs) > 1
+    title = markdown(runs).splitlines()[0].lstrip("# ")
+    rows = _plot_rows(runs)
+    images = []
+    smallest = min((int(k) for run in runs for r in run["artifacts"]
+                    for k in (r.get("latency") or {})), default=1)
+    for key, label, log_x in (("latency", f"median latency, ms (batch 1, {smallest} thr or "
+                                          "TensorFlow's own)", False),
+                              ("size", "size on disk, MB", True)):
+        png = tradeoff_png(rows, key, label, f"accuracy against {key}", log_x=log_x)
+        images.append(f'<img alt="accuracy against {key}" '
+                      f'src="data:image/png;base64,{base64.b64encode(png).decode()}">')
+    header, groups = table(runs)
+    parts = [f"<h1>{html.escape(title)}</h1>", _html_table(header, groups, multi),
+             "<ul>" + "".join(f"<li>{html.escape(n[2:])}</li>" for n in _notes(runs)) + "</ul>",
+             "<h2>Trade-offs (circled: Pareto front)</h2>", *images]
+    real_header, real_rows = _real_length_rows(runs)
+    if real_rows:
+        parts += ["<h2>Real sequence length against fixed padding (batch 1)</h2>",
+                  _html_table(real_header, [("", real_rows)], False)]
+    gates = _gates(runs)
+    if gates:
+        parts += ["<h2>Gates</h2>", "<ul>" + "".join(f"<li>{html.escape(g[2:])}</li>"
+                                                      for g in gates) + "</ul>"]
+    style = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
+             "font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
+             "td:first-child,th:first-child{text-align:left}tr.group td{background:#eef;"
+             "font-weight:bold;text-align:left}img{max-width:48%;margin:1em 1% 0 0}")
+    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>"
+            f"{html.escape(title)}</title><style>{style}</style></head><body>\n"
+            + "\n".join(parts) + "\n</body></html>\n")
+
+
+def write_report(results, folder) -> Path:
+    """Write `results.json` (one run's results), `report.md` and `report.html` to `folder`.
+
+    Args:
+        results: `run_bench`'s results (plus `gates`), or a list of them (runs side by side;
+            `results.json` then holds `{"runs": [...]}`).
+        folder: output folder (created).
+    """
+    from albert_tf.deploy.tflite_export import write_atomic
+
+    runs = results if isinstance(results, list) else [results]
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json(results if not isinstance(results, list) else {"runs": runs},
+               folder / "results.json")
+    write_atomic(folder / "report.md", markdown(runs).encode("utf-8"))
+    write_atomic(folder / "report.html", html_report(runs).encode("utf-8"))
+    logger.info("wrote %s (results.json, report.md, report.html)", folder)
+    return folder
+
+
+def load_results(run_dir) -> list[dict]:
+    """The results of a run folder (`report/` or `bench/` inside it, or the folder itself)."""
+    run_dir = Path(run_dir)
+    for candidate in (run_dir / "bench" / "results.json", run_dir / "report" / "results.json",
+                      run_dir / "results.json"):
+        if candidate.is_file():
+            data = json.loads(candidate.read_text())
+            runs = data["runs"] if "runs" in data else [data]
+            for run in runs:
+                if "artifacts" not in run:
+                    raise UserError(f"{candidate} holds no artifact rows: not bench results")
+                run.setdefault("title", run.get("recipe") or run_dir.name)
+            return runs
+    raise UserError(f"no results.json in {run_dir} (looked in bench/, report/ and the folder "
+                    "itself): run `albert-tf bench` or `albert-tf run` first")
