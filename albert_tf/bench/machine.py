@@ -37,7 +37,7 @@ def _child_peak(size: int, repeats: int) -> float:
     return 2.0 * size ** 3 / best / 1e9
 
 
-def matmul_peak_gflops(threads: int, size: int = 1536, repeats: int = 5) -> float:
+def matmul_peak_gflops(threads: int, size: int = 1536, repeats: int = 10) -> float:
     """Best float32 GFLOP/s of a `size`×`size` matmul with `threads` BLAS threads."""
     env = dict(os.environ, **{name: str(threads) for name in THREAD_VARIABLES})
     code = (f"from albert_tf.bench.machine import _child_peak; "
@@ -49,7 +49,7 @@ def matmul_peak_gflops(threads: int, size: int = 1536, repeats: int = 5) -> floa
 
 def machine_facts(threads) -> dict:
     """CPU description and the measured matmul peak for each thread count."""
-    logger.info("bench: measuring the float32 matmul peak (%s threads)",
+    logger.info("bench: measuring the float32 matmul peak (threads: %s)",
                 ", ".join(str(t) for t in threads))
     cpu = platform.processor() or platform.machine()
     try:
@@ -62,7 +62,7 @@ def machine_facts(threads) -> dict:
         pass
     return {"cpu": cpu, "logical_cpus": os.cpu_count(),
             "matmul_peak_gflops": {str(t): matmul_peak_gflops(t) for t in threads},
-            "peak_method": "numpy float32 matmul 1536x1536, best of 5, BLAS threads pinned "
+            "peak_method": "numpy float32 matmul 1536x1536, best of 10, BLAS threads pinned "
                            "in a child process"}
 
 

@@ -85,7 +85,7 @@ def _md_table(header, rows) -> list[str]:
 def _real_length_rows(runs):
     header = ["run", "artifact", "threads", "examples", "padded length", "mean real length",
               "padded mean ms", "real-length mean ms", "padded p90 ms", "real-length p90 ms",
-              "speed-up", "max |Δp|"]
+              "speed-up", "max Δ probability"]
     rows = []
     for run in runs:
         for r in run.get("real_length") or []:

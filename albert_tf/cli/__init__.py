@@ -26,6 +26,8 @@ COMMAND_MODULES = [
     "albert_tf.cli.prune",
     "albert_tf.cli.quantize",
     "albert_tf.cli.export",
+    "albert_tf.cli.bench",
+    "albert_tf.cli.report",
     "albert_tf.cli.tag",
 ]
 
