@@ -27,6 +27,7 @@ accuracy (each word's first sub-token) on the held-out test split.
 from dataclasses import dataclass, field
 from typing import Literal
 
+from albert_tf.compress.prune import StructuredPruneConfig, UnstructuredPruneConfig
 from albert_tf.errors import UserError
 from albert_tf.recipe.schema import GatesSection
 from albert_tf.tagging.distill import TokenDistillConfig
@@ -65,8 +66,27 @@ class TaggingTeacherSection:
 
 
 @dataclass
+class StructuredPruneSettings(StructuredPruneConfig):
+    """`StructuredPruneConfig`, checked when the recipe is read (errors name its path)."""
+
+    def __post_init__(self):
+        self.validate()
+
+
+@dataclass
+class UnstructuredPruneSettings(UnstructuredPruneConfig):
+    """`UnstructuredPruneConfig`, checked when the recipe is read."""
+
+    def __post_init__(self):
+        self.validate()
+
+
+@dataclass
 class TagPruneSettings(TagPruneConfig):
     """`TagPruneConfig`, checked when the recipe is read (not when the stage runs)."""
+
+    structured: StructuredPruneSettings | None = None
+    unstructured: UnstructuredPruneSettings | None = None
 
     def __post_init__(self):
         self.validate()

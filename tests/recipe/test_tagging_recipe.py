@@ -1,0 +1,88 @@
+"""`albert-tf run` on a token-classification recipe: every stage on real Brown sentences with a
+tiny tagger, per-token TFLite and word-tag SavedModel artifacts measured, skip on re-run,
+gates."""
+
+import json
+
+import numpy as np
+import pytest
+
+from albert_tf.cli import main
+
+RECIPE = "tests/recipe/tiny_tagging.yaml"
+STAGES = ["teacher", "prune", "distill", "export", "report"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tag_recipe") / "run"
+    assert main(["run", RECIPE, "--run-dir", str(folder)]) == 0
+    return folder
+
+
+def _mtimes(folder):
+    return {s: (folder / s / "manifest.json").stat().st_mtime_ns for s in STAGES}
+
+
+def test_every_stage_runs_in_order_and_the_report_scores_each_artifact(run_dir):
+    manifests = {s: json.loads((run_dir / s / "manifest.json").read_text()) for s in STAGES}
+    assert [m["stage"] for m in manifests.values()] == STAGES
+    assert not (run_dir / "student").exists()  # the pruned teacher is the student
+    # Each stage's fingerprint chains the ones before it.
+    assert manifests["report"]["upstream"] == [manifests[s]["fingerprint"] for s in STAGES[:-1]]
+    teacher = manifests["teacher"]["metrics"]
+    assert teacher["sentences"] == {"train": 200, "dev": 40, "test": 40}
+    assert len(teacher["tag_names"]) == 12
+    prune = manifests["prune"]["metrics"]
+    assert prune["parameters_after"] < prune["parameters_before"]
+    distill = manifests["distill"]["metrics"]
+    assert distill["student_parameters"] == prune["parameters_after"]
+
+    results = json.loads((run_dir / "report" / "results.json").read_text())
+    rows = {row["artifact"]: row for row in results["artifacts"]}
+    assert list(rows) == ["teacher (Keras float32)", "teacher-float32.tflite",
+                          "model-float32.tflite", "model-dynamic-int8.tflite",
+                          "saved_model (pos/1, raw text -> word tags)"]
+    assert results["test_sentences"] == 40 and results["gates_passed"]
+    # The exported teacher scores what the Keras teacher scores (same words, same tags).
+    assert rows["teacher-float32.tflite"]["token_accuracy"] == pytest.approx(
+        rows["teacher (Keras float32)"]["token_accuracy"], abs=0.01)
+    for row in results["artifacts"]:
+        assert 0.0 < row["token_accuracy"] <= 1.0 and row["size_bytes"] > 0
+    assert rows["model-dynamic-int8.tflite"]["size_bytes"] < \
+        rows["model-float32.tflite"]["size_bytes"]
+    assert rows["model-float32.tflite"]["speedup"] > 0
+    assert (run_dir / "report" / "report.md").read_text().startswith("# tiny-tagging")
+
+
+def test_the_artifacts_give_per_token_outputs_and_word_tags(run_dir):
+    import tensorflow as tf
+
+    from albert_tf.deploy import TFLiteRunner
+
+    runner = TFLiteRunner(run_dir / "export" / "model-dynamic-int8.tflite")
+    packed = {name: np.zeros((1, 40), np.int32)
+              for name in ("token_ids", "segment_ids", "padding_mask")}
+    assert runner.predict_packed(packed).shape == (1, 40, 12)  # one tag distribution per token
+
+    served = tf.saved_model.load(str(run_dir / "export" / "serving" / "pos" / "1"))
+    out = served.signatures["serving_default"](text=tf.constant(["The dog barked loudly."]))
+    assert [w.decode() for w in out["words"][0].numpy()] == ["The", "dog", "barked", "loudly",
+                                                             "."]
+    names = set(json.loads((run_dir / "teacher" / "model" / "tag_names.json").read_text()))
+    assert {t.decode() for t in out["tags"][0].numpy()} <= names
+
+
+def test_a_rerun_skips_every_finished_stage(run_dir):
+    before = _mtimes(run_dir)
+    assert main(["run", RECIPE, "--run-dir", str(run_dir)]) == 0
+    assert _mtimes(run_dir) == before
+
+
+def test_a_changed_gate_reruns_only_the_report_and_a_failed_gate_exits_1(run_dir, capsys):
+    before = _mtimes(run_dir)
+    code = main(["run", RECIPE, "--run-dir", str(run_dir), "--set", "gates.max_size_mb=0.001"])
+    assert code == 1
+    assert "gate failed: max_size_mb" in capsys.readouterr().out
+    after = _mtimes(run_dir)
+    assert all(after[s] == before[s] for s in STAGES[:-1]) and after["report"] != before["report"]
