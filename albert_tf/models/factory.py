@@ -98,7 +98,8 @@ def build_classifier(model: str, num_classes: int | None = None, tokenizer=None,
 
     if folder.is_dir():
         if _is_saved_classifier(folder):
-            classifier = keras_hub.models.TextClassifier.from_preset(str(folder))
+            classifier = keras_hub.models.TextClassifier.from_preset(
+                str(folder), **preset_dtype_kwargs(folder))
             if num_classes is not None and classifier.num_classes != num_classes:
                 raise UserError(f"{folder} is a {classifier.num_classes}-class classifier but "
                                 f"the data has {num_classes} classes")
@@ -167,7 +168,28 @@ def load_classifier(folder: str | os.PathLike):
     if not _is_saved_classifier(folder):
         raise UserError(f"{folder} is not a saved classifier (no task.json): expected a folder "
                         "written by `albert-tf finetune` or `save_classifier`")
-    return _keras_hub().models.TextClassifier.from_preset(str(folder))
+    return _keras_hub().models.TextClassifier.from_preset(str(folder),
+                                                         **preset_dtype_kwargs(folder))
+
+
+def preset_dtype_kwargs(folder: str | os.PathLike) -> dict:
+    """`from_preset` arguments for a preset saved under a mixed-precision policy.
+
+    keras-hub 0.32 cannot reload such a preset by itself: its dtype check calls
+    `is_float_dtype("mixed_bfloat16")`, which raises "Invalid dtype". For float dtypes it
+    would use Keras' current policy, so pass that explicitly (GPU recipes fine-tune under
+    `mixed_bfloat16` and the next stage reloads the teacher).
+    """
+    path = Path(folder) / "config.json"
+    if not path.is_file():
+        return {}
+    dtype = json.loads(path.read_text()).get("config", {}).get("dtype")
+    name = dtype.get("config", {}).get("name", "") if isinstance(dtype, dict) else ""
+    if name.startswith("mixed_"):
+        import keras
+
+        return {"dtype": keras.config.dtype_policy()}
+    return {}
 
 
 def load_label_names(folder: str | os.PathLike, num_classes: int) -> list[str]:
