@@ -99,20 +99,6 @@ def _load(folder: Path):
     return load_classifier(folder)
 
 
-def _load_float32(folder: Path):
-    """Load a classifier with float32 weights and compute, whatever the global policy: a
-    teacher fine-tuned under `mixed_bfloat16` leaves that policy set, and TFLite has no
-    bfloat16 kernels (artifacts are float32 graphs; their modes quantize them)."""
-    import keras
-
-    policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("float32")
-    try:
-        return _load(folder)
-    finally:
-        keras.config.set_dtype_policy(policy)
-
-
 def _label_names(ctx: RunContext):
     return list(ctx.splits.train.label_names)
 
@@ -179,7 +165,7 @@ def stage_export(ctx: RunContext, resume: bool) -> dict:
 
     section = ctx.recipe.export
     folder = ctx.folder("export")
-    model = _load_float32(ctx.latest_model_dir("export"))
+    model = _load(ctx.latest_model_dir("export"))
     names = _label_names(ctx)
     calibration = ctx.splits.train.select(range(min(section.calibration_examples,
                                                     len(ctx.splits.train))))
@@ -193,7 +179,7 @@ def stage_export(ctx: RunContext, resume: bool) -> dict:
             model, folder / "model-raw-text-float32.tflite", "float32", raw_text=True,
             label_names=names)
     if section.teacher_baseline:
-        teacher = _load_float32(ctx.model_dir("teacher"))
+        teacher = _load(ctx.model_dir("teacher"))
         artifacts["teacher-float32"] = export_tflite(
             teacher, folder / "teacher-float32.tflite", "float32", label_names=names)
     if section.edge_bundle:

@@ -126,48 +126,51 @@ def run_finetune_job(job: FinetuneJob, run_dir: str | os.PathLike, resume: bool 
     from albert_tf.models import build_classifier, count_parameters, save_classifier
     from albert_tf.text import make_dataset
     from albert_tf.train.finetune import finetune
-    from albert_tf.train.strategy import make_strategy, set_precision
+    from albert_tf.train.strategy import make_strategy, precision_scope
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     # The seed clears TensorFlow's kernel cache, so it must be set before tokenisers exist.
     keras.utils.set_random_seed(job.train.seed)
-    set_precision(job.precision)
-    strategy = make_strategy(job.strategy)
-    label_names = list(train.label_names)
-    logger.info("data: %d train, %d dev, %d test examples, labels %s",
-                len(train.texts), len(dev.texts), len(test.texts), label_names)
-    tokenizer = _tokenizer_for(job, train, run_dir)
-    with strategy.scope():
-        model = build_classifier(job.model, num_classes=len(label_names), tokenizer=tokenizer,
-                                 sequence_length=job.sequence_length)
-    preprocessor = model.preprocessor
-    batch = job.train.batch_size
-    train_ds = make_dataset(train, preprocessor, batch, shuffle=True, seed=job.train.seed)
-    dev_ds = make_dataset(dev, preprocessor, batch)
-    test_ds = make_dataset(test, preprocessor, batch)
+    # Scoped: a mixed policy left set would reach whatever the process loads next.
+    with precision_scope(job.precision):
+        strategy = make_strategy(job.strategy)
+        label_names = list(train.label_names)
+        logger.info("data: %d train, %d dev, %d test examples, labels %s",
+                    len(train.texts), len(dev.texts), len(test.texts), label_names)
+        tokenizer = _tokenizer_for(job, train, run_dir)
+        with strategy.scope():
+            model = build_classifier(job.model, num_classes=len(label_names),
+                                     tokenizer=tokenizer, sequence_length=job.sequence_length)
+        preprocessor = model.preprocessor
+        batch = job.train.batch_size
+        train_ds = make_dataset(train, preprocessor, batch, shuffle=True, seed=job.train.seed)
+        dev_ds = make_dataset(dev, preprocessor, batch)
+        test_ds = make_dataset(test, preprocessor, batch)
 
-    started = time.perf_counter()
-    summary = finetune(model, train_ds, dev_ds, job.train, run_dir,
-                       train_examples=len(train.texts), resume=resume, verbose=verbose)
-    train_seconds = time.perf_counter() - started
-    save_classifier(model, run_dir / "model", label_names)
+        started = time.perf_counter()
+        summary = finetune(model, train_ds, dev_ds, job.train, run_dir,
+                           train_examples=len(train.texts), resume=resume, verbose=verbose)
+        train_seconds = time.perf_counter() - started
+        save_classifier(model, run_dir / "model", label_names)
 
-    dev_metrics = evaluate(model, dev_ds, dev.labels, label_names)
-    test_metrics = evaluate(model, test_ds, test.labels, label_names)
-    # Steady-state throughput: the first epoch also traces and compiles the step function.
-    rates = [e["train_examples_per_second"] for e in summary["history"]]
-    steady = rates[1:] or rates
-    metrics = {
-        "job": asdict(job),
-        "examples": {"train": len(train.texts), "dev": len(dev.texts), "test": len(test.texts)},
-        **count_parameters(model),
-        "train_seconds_this_process": round(train_seconds, 1),
-        "train_examples_per_second": round(sorted(steady)[len(steady) // 2], 2) if steady else None,
-        "training": summary,
-        "dev": dev_metrics,
-        "test": test_metrics,
-    }
+        dev_metrics = evaluate(model, dev_ds, dev.labels, label_names)
+        test_metrics = evaluate(model, test_ds, test.labels, label_names)
+        # Steady-state throughput: the first epoch also traces and compiles the step function.
+        rates = [e["train_examples_per_second"] for e in summary["history"]]
+        steady = rates[1:] or rates
+        metrics = {
+            "job": asdict(job),
+            "examples": {"train": len(train.texts), "dev": len(dev.texts),
+                         "test": len(test.texts)},
+            **count_parameters(model),
+            "train_seconds_this_process": round(train_seconds, 1),
+            "train_examples_per_second": (round(sorted(steady)[len(steady) // 2], 2)
+                                          if steady else None),
+            "training": summary,
+            "dev": dev_metrics,
+            "test": test_metrics,
+        }
     write_json(metrics, run_dir / "metrics.json")
     logger.info("test accuracy %.4f, macro-F1 %.4f", test_metrics["accuracy"],
                 test_metrics["macro_f1"])

@@ -2,9 +2,10 @@
 
 Both must be set before the model is built: `make_strategy` returns the strategy whose
 `scope()` the model and optimizer are created in; `set_precision` sets Keras' global dtype
-policy.
+policy (`precision_scope` sets it for one block).
 """
 
+import contextlib
 import logging
 
 from albert_tf.errors import UserError
@@ -41,6 +42,23 @@ def make_strategy(name: str = "default", tpu: str | None = None):
         raise UserError(f"unknown strategy {name!r}: expected one of {', '.join(STRATEGIES)}")
     logger.info("%s strategy with %d replicas", name, strategy.num_replicas_in_sync)
     return strategy
+
+
+@contextlib.contextmanager
+def precision_scope(name: str = "float32"):
+    """`set_precision(name)` for the duration of a block, then the previous policy again.
+
+    A policy left set leaks into later steps of the same process: models loaded afterwards
+    compute in bfloat16, and TFLite has no bfloat16 kernels.
+    """
+    import keras
+
+    previous = keras.config.dtype_policy()
+    set_precision(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 def set_precision(name: str = "float32") -> None:

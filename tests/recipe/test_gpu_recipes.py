@@ -25,13 +25,16 @@ RECIPES = {
     "albert_base_en_uncased": ("recipes/albert-base-sst2-gpu.yaml", 12),
     "albert_large_en_uncased": ("recipes/albert-large-sst2-gpu.yaml", 24),
 }
-SHRINK = [  # sizes only: every other setting is the recipe's own
+SHRINK = [  # sizes only (and fewer bench extras): every other setting is the recipe's own
     "data.train_limit=64", "data.dev_limit=16", "data.test_limit=24",
     "teacher.sequence_length=16", "teacher.finetune.epochs=1", "teacher.finetune.batch_size=16",
     "distill.epochs=1", "distill.batch_size=16", "distill.augment_max_texts=32",
     "prune.config.structured.calibration_batches=1",
     "prune.recover.epochs=1", "prune.recover.batch_size=16",
     "export.calibration_examples=8", "bench.threads=[1]", "bench.latency_runs=2",
+    # The bench's extra measurements are covered in tests/bench; here only the artifacts.
+    "bench.memory=false", "bench.onnx=false", "bench.real_length_examples=0",
+    "bench.teacher_saved_model=false",
 ]
 SST2_SIZES = {"train": 100, "dev": 40, "test": 10}
 
