@@ -22,7 +22,10 @@ def run(args) -> int:
 
     runs = []
     for run_dir in args.run_dirs:
-        runs += load_results(run_dir)
+        for run in load_results(run_dir):
+            if len(args.run_dirs) > 1:  # runs of one recipe share its name: say which folder
+                run["title"] = f"{run.get('title', 'run')} ({run_dir})"
+            runs.append(run)
     out = Path(args.out)
     write_report(runs, out)
     print((out / "report.md").read_text())

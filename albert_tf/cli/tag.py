@@ -109,6 +109,9 @@ def register(subparsers):
     distill.add_argument("--alpha", type=float, default=0.8,
                          help="weight of the soft-label term (default 0.8)")
     distill.add_argument("--output", required=True, help="folder for the student")
+    distill.add_argument("--resume", action="store_true",
+                         help="continue a killed run from its last finished epoch "
+                              "(checkpoints in OUTPUT.checkpoints/)")
     distill.set_defaults(func=run_distill)
 
     export = sub.add_parser("export", help="TFLite (per-token outputs) or raw-text SavedModel "
@@ -251,7 +254,10 @@ def run_distill(args) -> int:
         student = build_token_classifier(args.student, teacher.num_classes,
                                          tokenizer=teacher.preprocessor.tokenizer,
                                          sequence_length=teacher.preprocessor.sequence_length)
-    student, metrics = distill_tagger(teacher, student, train, dev, config)
+    # Checkpoints beside the output: the student folder is replaced as a whole when saved.
+    work = f"{str(args.output).rstrip('/')}.checkpoints"
+    student, metrics = distill_tagger(teacher, student, train, dev, config, run_dir=work,
+                                      resume=args.resume)
     save_token_classifier(student, args.output, names)
     print(f"teacher dev accuracy {metrics['teacher_dev_accuracy']:.4f}  student best dev "
           f"accuracy {metrics['best_dev_accuracy']:.4f} (epoch {metrics['best_epoch']})  "

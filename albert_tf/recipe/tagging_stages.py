@@ -71,14 +71,16 @@ def stage_prune(ctx: TaggingRunContext, resume: bool) -> dict:
 
 
 def stage_distill(ctx: TaggingRunContext, resume: bool) -> dict:
-    # No epoch checkpoints here: an interrupted distillation starts the stage again.
     from albert_tf.tagging.distill import distill_tagger
     from albert_tf.tagging.model import save_token_classifier
 
     teacher, _ = load_tagger(ctx.model_dir("teacher"))
     student, names = load_tagger(ctx.latest_model_dir("distill"))
+    # The student is rebuilt from its saved parent each time; a resumed stage then puts the
+    # last finished epoch's weights and optimizer state back from the checkpoints.
     student, metrics = distill_tagger(teacher, student, ctx.splits.train, ctx.splits.dev,
-                                      ctx.recipe.distill, verbose=2)
+                                      ctx.recipe.distill, run_dir=ctx.folder("distill") / "work",
+                                      resume=resume, verbose=2)
     save_token_classifier(student, ctx.model_dir("distill"), names)
     return metrics
 

@@ -4,14 +4,17 @@ Teacher and student share the tokenizer and the sequence length, so their sub-to
 line up one to one: at every word's first sub-token the student matches the teacher's softened
 tag distribution (`T² · KL`, Hinton et al.) and the true tag (cross-entropy), mixed by `alpha`.
 Continuation sub-tokens, `[CLS]`, `[SEP]` and padding are masked out of both terms, as in
-fine-tuning. The teacher runs once over the data; its logits are kept in memory.
+fine-tuning. The teacher runs once over the data; its logits are kept in memory. Each epoch
+ends with a checkpoint (student weights, optimizer state), so a killed run resumes after it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import math
+import os
 
 import keras
 import numpy as np
@@ -124,21 +127,6 @@ class TokenDistiller(keras.Model):
                             self.accuracy_tracker, self.agreement_tracker) if t is not None]
 
 
-class _KeepBest(keras.callbacks.Callback):
-    """Remember the student's weights at its best dev accuracy."""
-
-    def __init__(self, student):
-        super().__init__()
-        self.student = student
-        self.best, self.best_epoch, self.weights = -1.0, 0, None
-
-    def on_epoch_end(self, epoch, logs=None):
-        score = float((logs or {}).get("val_accuracy", -1.0))
-        if score > self.best:
-            self.best, self.best_epoch = score, epoch + 1
-            self.weights = self.student.get_weights()
-
-
 def _check_aligned(teacher, student) -> None:
     t, s = teacher.preprocessor, student.preprocessor
     if t is None or s is None:
@@ -183,7 +171,9 @@ def _dataset(arrays: dict, batch_size: int, shuffle: bool, seed: int):
 
 
 def distill_tagger(teacher, student, train: TaggedSentences, dev: TaggedSentences,
-                   config: TokenDistillConfig | None = None, verbose="auto"):
+                   config: TokenDistillConfig | None = None,
+                   run_dir: str | os.PathLike | None = None, resume: bool = False,
+                   verbose="auto"):
     """Train `student` (in place) on the teacher's per-token soft labels and the true tags.
 
     Args:
@@ -193,40 +183,60 @@ def distill_tagger(teacher, student, train: TaggedSentences, dev: TaggedSentence
         train: training sentences.
         dev: dev sentences; the student keeps its weights from the best dev epoch.
         config: `TokenDistillConfig`.
+        run_dir: folder for the per-epoch checkpoints (student weights and optimizer state);
+            a temporary folder when None.
+        resume: continue after the last finished epoch of the checkpoint in `run_dir`.
         verbose: Keras progress bars.
 
     Returns:
         `(student, metrics)` with the per-epoch history and the best dev accuracy
         (first-sub-token accuracy, as in fine-tuning).
     """
+    import tempfile
+
+    from albert_tf.train.checkpoint import CheckpointStore, TrainingState
     from albert_tf.train.config import FinetuneConfig
-    from albert_tf.train.finetune import make_optimizer
+    from albert_tf.train.finetune import EpochCheckpoint, make_optimizer
 
     config = (config or TokenDistillConfig()).validate()
     _check_aligned(teacher, student)
-    teacher.trainable = False
-    logger.info("teacher logits for %d train and %d dev sentences", len(train), len(dev))
-    train_arrays = _with_teacher_logits(teacher, train, config.batch_size)
-    dev_arrays = _with_teacher_logits(teacher, dev, config.batch_size)
-    total_steps = math.ceil(len(train) / config.batch_size) * config.epochs
-    optimizer = make_optimizer(FinetuneConfig(
-        epochs=config.epochs, batch_size=config.batch_size, learning_rate=config.learning_rate,
-        weight_decay=config.weight_decay, warmup_fraction=config.warmup_fraction), total_steps)
-    distiller = TokenDistiller(student, config.temperature, config.alpha)
-    distiller.compile(optimizer=optimizer)
-    keep = _KeepBest(student)
-    history = distiller.fit(
-        _dataset(train_arrays, config.batch_size, True, config.seed),
-        validation_data=_dataset(dev_arrays, config.batch_size, False, 0),
-        epochs=config.epochs, callbacks=[keep], verbose=verbose)
-    if keep.weights is not None:
-        student.set_weights(keep.weights)
+    with contextlib.ExitStack() as stack:
+        if run_dir is None:
+            run_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="albert_tf_tagd_"))
+        store = CheckpointStore(run_dir)
+        if store.exists() and not resume:
+            raise UserError(f"{run_dir} already holds a distillation checkpoint (epoch "
+                            f"{store.load_state().epochs_done}): resume it or choose another "
+                            "folder")
+        teacher.trainable = False
+        logger.info("teacher logits for %d train and %d dev sentences", len(train), len(dev))
+        train_arrays = _with_teacher_logits(teacher, train, config.batch_size)
+        dev_arrays = _with_teacher_logits(teacher, dev, config.batch_size)
+        total_steps = math.ceil(len(train) / config.batch_size) * config.epochs
+        optimizer = make_optimizer(FinetuneConfig(
+            epochs=config.epochs, batch_size=config.batch_size,
+            learning_rate=config.learning_rate, weight_decay=config.weight_decay,
+            warmup_fraction=config.warmup_fraction), total_steps)
+        distiller = TokenDistiller(student, config.temperature, config.alpha)
+        distiller.compile(optimizer=optimizer)
+        state = TrainingState()
+        if store.exists():
+            state = store.load_state()
+            store.restore_last(distiller, state)
+            logger.info("resuming distillation after epoch %d of %d", state.epochs_done,
+                        config.epochs)
+        if state.epochs_done < config.epochs:
+            distiller.fit(
+                _dataset(train_arrays, config.batch_size, True, config.seed),
+                validation_data=_dataset(dev_arrays, config.batch_size, False, 0),
+                epochs=config.epochs, initial_epoch=state.epochs_done,
+                callbacks=[EpochCheckpoint(store, state, 0, len(train))], verbose=verbose)
+        store.restore_best(distiller, state)
     metrics = {
         "config": dataclasses.asdict(config),
-        "history": [{k: float(v[i]) for k, v in history.history.items()}
-                    for i in range(len(history.epoch))],
-        "best_epoch": keep.best_epoch,
-        "best_dev_accuracy": keep.best,
+        "history": state.history,
+        "best_epoch": state.best_epoch,
+        "best_dev_accuracy": state.best_score,
         "teacher_dev_accuracy": float(
             (dev_arrays["teacher_logits"].argmax(-1) == dev_arrays["labels"])[
                 dev_arrays["weights"] > 0].mean()),

@@ -55,6 +55,36 @@ def test_structured_pruning_then_distillation(trained_tagger, brown_splits):
     assert evaluate_tagger(student, dev)["token_accuracy"] >= before - 0.02
 
 
+def test_distillation_resumes_after_its_last_finished_epoch(trained_tagger, brown_splits,
+                                                            tmp_path):
+    from albert_tf.compress.prune import StructuredPruneConfig
+    from albert_tf.errors import UserError
+    from albert_tf.tagging.distill import TokenDistillConfig, distill_tagger
+    from albert_tf.tagging.model import load_token_classifier, save_token_classifier
+    from albert_tf.tagging.prune import TagPruneConfig, prune_tagger
+
+    teacher, _, _ = trained_tagger
+    train, dev, _ = brown_splits
+    parent = tmp_path / "pruned"
+    pruned, _ = prune_tagger(teacher, TagPruneConfig(
+        structured=StructuredPruneConfig(ffn_fraction=0.5)))
+    save_token_classifier(pruned, parent, list(train.tag_names))
+    work = tmp_path / "work"
+    config = TokenDistillConfig(epochs=2, batch_size=16, learning_rate=3e-3)
+    # A run that stopped after its first epoch (what a kill leaves: epoch 1's checkpoint).
+    _, first = distill_tagger(teacher, load_token_classifier(parent), train, dev,
+                              TokenDistillConfig(epochs=1, batch_size=16, learning_rate=3e-3),
+                              run_dir=work, verbose=0)
+    with pytest.raises(UserError, match="already holds a distillation checkpoint"):
+        distill_tagger(teacher, load_token_classifier(parent), train, dev, config,
+                       run_dir=work, verbose=0)
+    _, resumed = distill_tagger(teacher, load_token_classifier(parent), train, dev, config,
+                                run_dir=work, resume=True, verbose=0)
+    assert len(resumed["history"]) == 2  # only epoch 2 ran
+    assert resumed["history"][0] == first["history"][0]
+    assert [e["epoch"] for e in resumed["history"]] == [1, 2]
+
+
 def test_distillation_needs_the_teachers_tokenizer(trained_tagger, tiny_tagger_factory,
                                                    brown_splits):
     from albert_tf.errors import UserError
