@@ -97,13 +97,16 @@ def test_report_puts_runs_side_by_side(bench_out, tmp_path):
     second = tmp_path / "second"
     second.mkdir()
     results = json.loads((bench_out / "results.json").read_text())
+    first_title = results["title"]
     results["title"] = "second-run"
     (second / "results.json").write_text(json.dumps(results))
     out = tmp_path / "combined"
     assert main(["report", str(bench_out), str(second), "--out", str(out)]) == 0
     markdown = (out / "report.md").read_text()
     assert markdown.startswith("# Runs side by side")
-    assert "| **second-run** |" in markdown and f"| **{results['title']}** |" in markdown
+    # Row groups are named by title and folder (runs of one recipe share its name).
+    assert f"| **second-run ({second})** |" in markdown
+    assert f"| **{first_title} ({bench_out})** |" in markdown
     combined = json.loads((out / "results.json").read_text())
     assert len(combined["runs"]) == 2
     assert (out / "report.html").read_text().count("class=\"group\"") == 2
