@@ -60,6 +60,16 @@ class PruneSection:
     recover: DistillConfig | None = None
 
 
+def check_export_targets(tflite_modes, saved_model: bool, version: int) -> None:
+    """The checks every task's export section shares."""
+    if not tflite_modes and not saved_model:
+        raise UserError("nothing to export: give tflite_modes or saved_model: true")
+    if len(set(tflite_modes)) != len(tflite_modes):
+        raise UserError(f"tflite_modes repeats a mode: {tflite_modes}")
+    if version < 1:
+        raise UserError(f"version must be >= 1. Received: {version}")
+
+
 @dataclass
 class ExportSection:
     """Artifacts to write.
@@ -87,12 +97,7 @@ class ExportSection:
     edge_bundle: bool = True
 
     def __post_init__(self):
-        if not self.tflite_modes and not self.saved_model:
-            raise UserError("nothing to export: give tflite_modes or saved_model: true")
-        if len(set(self.tflite_modes)) != len(self.tflite_modes):
-            raise UserError(f"tflite_modes repeats a mode: {self.tflite_modes}")
-        if self.version < 1:
-            raise UserError(f"version must be >= 1. Received: {self.version}")
+        check_export_targets(self.tflite_modes, self.saved_model, self.version)
         if self.calibration_examples < 1:
             raise UserError("calibration_examples must be >= 1. "
                             f"Received: {self.calibration_examples}")

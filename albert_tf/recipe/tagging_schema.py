@@ -29,7 +29,7 @@ from typing import Literal
 
 from albert_tf.compress.prune import StructuredPruneConfig, UnstructuredPruneConfig
 from albert_tf.errors import UserError
-from albert_tf.recipe.schema import GatesSection
+from albert_tf.recipe.schema import GatesSection, check_export_targets
 from albert_tf.tagging.distill import TokenDistillConfig
 from albert_tf.tagging.prune import TagPruneConfig
 from albert_tf.tagging.train import TaggingDataSpec
@@ -130,12 +130,7 @@ class TaggingExportSection:
     teacher_baseline: bool = True
 
     def __post_init__(self):
-        if not self.tflite_modes and not self.saved_model:
-            raise UserError("nothing to export: give tflite_modes or saved_model: true")
-        if len(set(self.tflite_modes)) != len(self.tflite_modes):
-            raise UserError(f"tflite_modes repeats a mode: {self.tflite_modes}")
-        if self.version < 1:
-            raise UserError(f"version must be >= 1. Received: {self.version}")
+        check_export_targets(self.tflite_modes, self.saved_model, self.version)
 
 
 @dataclass
