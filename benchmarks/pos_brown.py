@@ -50,7 +50,6 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
 
     import keras
-    import numpy as np
 
     from albert_tf.compress.prune import StructuredPruneConfig
     from albert_tf.deploy import TFLiteRunner
