@@ -70,6 +70,17 @@ def check_export_targets(tflite_modes, saved_model: bool, version: int) -> None:
         raise UserError(f"version must be >= 1. Received: {version}")
 
 
+def check_measuring(threads, latency_runs: int, eval_limit: int | None) -> None:
+    """The checks every task's bench section shares."""
+    if not threads or min(threads) < 1:
+        raise UserError(f"threads must be a non-empty list of integers >= 1. "
+                        f"Received: {threads}")
+    if latency_runs < 1:
+        raise UserError(f"latency_runs must be >= 1. Received: {latency_runs}")
+    if eval_limit is not None and eval_limit < 1:
+        raise UserError(f"eval_limit must be >= 1. Received: {eval_limit}")
+
+
 @dataclass
 class ExportSection:
     """Artifacts to write.
@@ -134,13 +145,7 @@ class BenchSection:
     teacher_saved_model: bool = True
 
     def __post_init__(self):
-        if not self.threads or min(self.threads) < 1:
-            raise UserError(f"threads must be a non-empty list of integers >= 1. "
-                            f"Received: {self.threads}")
-        if self.latency_runs < 1:
-            raise UserError(f"latency_runs must be >= 1. Received: {self.latency_runs}")
-        if self.eval_limit is not None and self.eval_limit < 1:
-            raise UserError(f"eval_limit must be >= 1. Received: {self.eval_limit}")
+        check_measuring(self.threads, self.latency_runs, self.eval_limit)
         for name in ("batch_sizes", "sequence_lengths"):
             values = getattr(self, name)
             if values is not None and (not values or min(values) < 1):

@@ -29,7 +29,7 @@ from typing import Literal
 
 from albert_tf.compress.prune import StructuredPruneConfig, UnstructuredPruneConfig
 from albert_tf.errors import UserError
-from albert_tf.recipe.schema import GatesSection, check_export_targets
+from albert_tf.recipe.schema import GatesSection, check_export_targets, check_measuring
 from albert_tf.tagging.distill import TokenDistillConfig
 from albert_tf.tagging.prune import TagPruneConfig
 from albert_tf.tagging.train import TaggingDataSpec
@@ -143,13 +143,7 @@ class TaggingBenchSection:
     eval_limit: int | None = None
 
     def __post_init__(self):
-        if not self.threads or min(self.threads) < 1:
-            raise UserError(f"threads must be a non-empty list of integers >= 1. "
-                            f"Received: {self.threads}")
-        if self.latency_runs < 1:
-            raise UserError(f"latency_runs must be >= 1. Received: {self.latency_runs}")
-        if self.eval_limit is not None and self.eval_limit < 1:
-            raise UserError(f"eval_limit must be >= 1. Received: {self.eval_limit}")
+        check_measuring(self.threads, self.latency_runs, self.eval_limit)
 
 
 @dataclass
