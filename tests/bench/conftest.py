@@ -13,6 +13,7 @@ ratios to stand above a noisy machine's timer jitter.
 from __future__ import annotations
 
 import pytest
+from tiny_models import fit_tiny_albert_classifier
 
 SEQUENCE_LENGTH = 64
 
@@ -25,35 +26,9 @@ def bench_splits(rotten_tomatoes_small):
 @pytest.fixture(scope="session")
 def bench_parent(bench_splits, sentencepiece_model):
     """The parent classifier, deterministic: seeded weights, no dropout, seeded shuffle."""
-    import keras
-    import keras_hub
-    import numpy as np
-
-    from albert_tf.models import detached_preprocessor
-    from albert_tf.text import make_dataset
-
-    tokenizer = keras_hub.models.AlbertTokenizer(proto=sentencepiece_model)
-    preprocessor = keras_hub.models.AlbertTextClassifierPreprocessor(
-        tokenizer, sequence_length=SEQUENCE_LENGTH)
-    backbone = keras_hub.models.AlbertBackbone(
-        vocabulary_size=tokenizer.vocabulary_size(), num_layers=4, num_heads=4,
-        embedding_dim=64, hidden_dim=128, intermediate_dim=512, num_groups=1,
-        num_inner_repetitions=1, max_sequence_length=SEQUENCE_LENGTH, dropout=0.0)
-    model = keras_hub.models.AlbertTextClassifier(backbone, num_classes=2,
-                                                  preprocessor=preprocessor, dropout=0.0)
-    rng = np.random.default_rng(0)
-    for weight in model.weights:
-        value = weight.numpy()
-        if value.std() > 0:  # randomly initialised; keep the ones and zeros
-            weight.assign(np.clip(rng.normal(0, 0.02, value.shape), -0.04, 0.04)
-                          .astype(value.dtype))
-    model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    dataset = make_dataset(bench_splits[0], model.preprocessor, batch_size=32, shuffle=True,
-                           seed=0)
-    with detached_preprocessor(model):
-        model.fit(dataset, epochs=4, verbose=0)
-    return model
+    return fit_tiny_albert_classifier(
+        sentencepiece_model, bench_splits[0], SEQUENCE_LENGTH, epochs=4, batch_size=32,
+        num_layers=4, num_heads=4, embedding_dim=64, hidden_dim=128, intermediate_dim=512)
 
 
 @pytest.fixture(scope="session")
