@@ -14,23 +14,6 @@ from albert_tf.errors import UserError
 logger = logging.getLogger(__name__)
 
 
-def _judge(row: dict, teacher: dict | None, gates) -> list[dict]:
-    checks = []
-    if gates.max_accuracy_drop is not None and teacher is not None:
-        drop = teacher["accuracy"] - row["accuracy"]
-        checks.append({"gate": "max_accuracy_drop", "limit": gates.max_accuracy_drop,
-                       "value": round(drop, 4), "passed": drop <= gates.max_accuracy_drop})
-    speedup = row.get("speedup_vs_teacher_tflite")
-    if gates.min_speedup is not None and speedup is not None:
-        checks.append({"gate": "min_speedup", "limit": gates.min_speedup,
-                       "value": speedup, "passed": speedup >= gates.min_speedup})
-    if gates.max_size_mb is not None:
-        size = row["size_bytes"] / 1e6
-        checks.append({"gate": "max_size_mb", "limit": gates.max_size_mb,
-                       "value": round(size, 3), "passed": size <= gates.max_size_mb})
-    return checks
-
-
 def build_report(ctx) -> dict:
     """Measure the run's artifacts with `albert_tf.bench`; judge the gates; write the report."""
     from albert_tf.bench import BenchConfig, run_bench, write_report
@@ -59,7 +42,9 @@ def build_report(ctx) -> dict:
     if shipped is None:
         raise UserError(f"the gates judge {recipe.gates.artifact!r}, but export/ has no "
                         f"model-{recipe.gates.artifact}.tflite")
-    gates = _judge(shipped, teacher, recipe.gates)
+    gates = recipe.gates.judge(
+        None if teacher is None else teacher["accuracy"] - shipped["accuracy"],
+        shipped.get("speedup_vs_teacher_tflite"), shipped["size_bytes"])
     results.update(recipe=recipe.name, test_examples=len(test), gates=gates,
                    gates_passed=all(check["passed"] for check in gates))
     write_report(results, folder)

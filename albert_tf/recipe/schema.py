@@ -179,6 +179,24 @@ class GatesSection:
             if value is not None and value < 0:
                 raise UserError(f"{name} must be >= 0. Received: {value}")
 
+    def judge(self, accuracy_drop: float | None, speedup: float | None,
+              size_bytes: int) -> list[dict]:
+        """Each set gate's check of the shipped artifact: `{gate, limit, value, passed}`.
+        A gate whose measurement is missing (no teacher, no latency) is left out."""
+        checks = []
+        if self.max_accuracy_drop is not None and accuracy_drop is not None:
+            checks.append({"gate": "max_accuracy_drop", "limit": self.max_accuracy_drop,
+                           "value": round(accuracy_drop, 4),
+                           "passed": accuracy_drop <= self.max_accuracy_drop})
+        if self.min_speedup is not None and speedup is not None:
+            checks.append({"gate": "min_speedup", "limit": self.min_speedup,
+                           "value": speedup, "passed": speedup >= self.min_speedup})
+        if self.max_size_mb is not None:
+            size = size_bytes / 1e6
+            checks.append({"gate": "max_size_mb", "limit": self.max_size_mb,
+                           "value": round(size, 3), "passed": size <= self.max_size_mb})
+        return checks
+
 
 @dataclass
 class Recipe:

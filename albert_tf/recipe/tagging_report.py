@@ -91,23 +91,6 @@ def _measure_saved_model(folder: Path, test, names) -> dict:
             "gzip_bytes": None, "latency": None}
 
 
-def judge_gates(row: dict, teacher_accuracy: float, gates) -> list[dict]:
-    """The recipe's gates on the shipped artifact's row (token accuracy for accuracy)."""
-    checks = []
-    if gates.max_accuracy_drop is not None:
-        drop = teacher_accuracy - row["token_accuracy"]
-        checks.append({"gate": "max_accuracy_drop", "limit": gates.max_accuracy_drop,
-                       "value": round(drop, 4), "passed": drop <= gates.max_accuracy_drop})
-    if gates.min_speedup is not None and row.get("speedup") is not None:
-        checks.append({"gate": "min_speedup", "limit": gates.min_speedup,
-                       "value": row["speedup"], "passed": row["speedup"] >= gates.min_speedup})
-    if gates.max_size_mb is not None:
-        size = row["size_bytes"] / 1e6
-        checks.append({"gate": "max_size_mb", "limit": gates.max_size_mb,
-                       "value": round(size, 3), "passed": size <= gates.max_size_mb})
-    return checks
-
-
 def _markdown(results: dict) -> str:
     threads = results["threads"]
     head = ["artifact", "token accuracy", "Δ vs teacher", "size MB", "gzip MB"]
@@ -185,7 +168,8 @@ def build_tagging_report(ctx) -> dict:
             row["speedup"] = round(teacher_row["latency"][first]["median_ms"]
                                    / row["latency"][first]["median_ms"], 3)
     shipped = next(r for r in rows if r.get("mode") == recipe.gates.artifact)
-    gates = judge_gates(shipped, baseline, recipe.gates)
+    gates = recipe.gates.judge(baseline - shipped["token_accuracy"], shipped.get("speedup"),
+                               shipped["size_bytes"])
     results = {"recipe": recipe.name, "task": recipe.task, "test_sentences": len(test),
                "test_words": keras_teacher["words"],
                "majority_tag_accuracy": keras_teacher["majority_tag_accuracy"],
