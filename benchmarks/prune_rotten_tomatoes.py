@@ -8,7 +8,10 @@ Measures, on a held-out test subset:
 2. structured pruning (`--heads-fraction`, `--ffn-fraction`, `--depth`): parameters, batch-1
    latency of the float32 TFLite files of the parent and the pruned model (ai-edge-litert,
    1 thread, A/B interleaved, medians) and test accuracy, one-shot and after recovery by
-   distillation from the unpruned parent (`--recovery-epochs`), the usual pruning recipe.
+   distillation from the unpruned parent (`--recovery-epochs`), the usual pruning recipe;
+   `--augment-in-domain N` adds up to N texts of the rest of rotten-tomatoes' training split,
+   without their labels, that the parent labels for the recovery (the pruned model learns the
+   parent's function from more inputs; no test or dev text is ever used).
 
 The model pruned is an albert-small-size ALBERT (6 layers, hidden 384, 12 heads, E=128):
 `--model` if it is an ALBERT classifier folder; the albertized `--model` (E=128, `--groups`
@@ -61,6 +64,9 @@ def parse_args(argv=None):
     parser.add_argument("--recovery-epochs", type=int, default=2,
                         help="structured: distillation epochs from the unpruned parent")
     parser.add_argument("--distill-learning-rate", type=float, default=1e-4)
+    parser.add_argument("--augment-in-domain", type=int, default=0,
+                        help="structured recovery: up to this many unlabelled texts from the "
+                             "rest of the training split, labelled by the parent")
     parser.add_argument("--heads-fraction", type=float, default=0.25)
     parser.add_argument("--ffn-fraction", type=float, default=0.5)
     parser.add_argument("--depth", type=int, default=3)
@@ -259,11 +265,20 @@ def main(argv=None) -> int:
                   "speedup": round(latency["baseline"]["median_ms"]
                                    / latency["pruned"]["median_ms"], 2),
                   "accuracy_one_shot": accuracy(pruned)}
-    # Recover by distillation from the unpruned parent (its logits cached once).
-    pruned, _ = distill(base, pruned, splits, DistillConfig(
+    unlabelled = ()
+    if args.augment_in_domain > 0:
+        # The whole training split; the distiller drops the labelled subset, dev and test texts.
+        unlabelled = load_splits(DataSpec(source="rotten-tomatoes", seed=args.seed,
+                                          dev_limit=200, test_limit=args.test_limit))[0].texts
+    # Recover by distillation from the unpruned parent (its logits cached once); a killed
+    # run resumes after the recovery's last finished epoch.
+    pruned, recovery = distill(base, pruned, splits, DistillConfig(
         epochs=args.recovery_epochs, batch_size=args.batch_size,
         learning_rate=args.distill_learning_rate, temperature=2.0, alpha=0.8, patience=0,
-        seed=args.seed), run_dir=output / "structured_recovery", verbose=2)
+        augment_max_texts=max(args.augment_in_domain, 1), seed=args.seed),
+        run_dir=output / "structured_recovery", resume=True, unlabelled_texts=unlabelled,
+        verbose=2)
+    structured["recovery_examples"] = len(train.texts) + recovery["augmentation_examples"]
     structured["accuracy_recovered"] = accuracy(pruned)
     structured["accuracy_lost"] = round(results["baseline_accuracy"]
                                         - structured["accuracy_recovered"], 4)

@@ -11,19 +11,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-import numpy as np
-
 from albert_tf.compress.prune import (
-    ConstantSparsity,
     StructuredPruneConfig,
     UnstructuredPruneConfig,
-    UpdatePruningStep,
     fine_tune,
-    prune_low_magnitude,
-    pruning_states,
     strip_pruning,
     structured_prune,
 )
+from albert_tf.compress.prune.transform import count_nonzero, start_unstructured
 from albert_tf.errors import UserError
 from albert_tf.tagging.examples import TaggedSentences
 from albert_tf.tagging.model import token_classifier_for
@@ -79,8 +74,6 @@ def structured_prune_tagger(tagger, config: StructuredPruneConfig):
     return pruned, report
 
 
-def _nonzero(model) -> int:
-    return int(sum(np.count_nonzero(w.numpy()) for w in model.weights))
 
 
 def prune_tagger(tagger, config: TagPruneConfig, train: TaggedSentences | None = None):
@@ -101,23 +94,13 @@ def prune_tagger(tagger, config: TagPruneConfig, train: TaggedSentences | None =
     if config.fine_tune_steps and train is None:
         raise UserError("fine-tuning after pruning needs training sentences")
     metrics = {"parameters_before": int(tagger.count_params()),
-               "nonzero_parameters_before": _nonzero(tagger)}
+               "nonzero_parameters_before": count_nonzero(tagger)}
     if config.structured is not None:
         tagger, metrics["structured"] = structured_prune_tagger(tagger, config.structured)
     callbacks = []
     unstructured = config.unstructured
     if unstructured is not None:
-        schedule = (unstructured.make_schedule(config.fine_tune_steps) if config.fine_tune_steps
-                    else ConstantSparsity(unstructured.sparsity, begin_step=0))
-        prune_low_magnitude(tagger, schedule, block_size=unstructured.block_size,
-                            block_pooling_type=unstructured.block_pooling,
-                            sparsity_m_by_n=unstructured.m_by_n,
-                            include=unstructured.include, exclude=unstructured.exclude)
-        if config.fine_tune_steps:
-            callbacks.append(UpdatePruningStep())
-        else:
-            for state in pruning_states(tagger):
-                state.update_masks(unstructured.sparsity)
+        callbacks, _ = start_unstructured(tagger, unstructured, config.fine_tune_steps)
     if config.fine_tune_steps:
         data = make_tagging_dataset(train, tagger.preprocessor, config.batch_size, shuffle=True)
         logger.info("fine-tuning %d steps after pruning", config.fine_tune_steps)
@@ -127,5 +110,5 @@ def prune_tagger(tagger, config: TagPruneConfig, train: TaggedSentences | None =
     if unstructured is not None:
         strip_pruning(tagger)
     metrics["parameters_after"] = int(tagger.count_params())
-    metrics["nonzero_parameters_after"] = _nonzero(tagger)
+    metrics["nonzero_parameters_after"] = count_nonzero(tagger)
     return tagger, metrics

@@ -185,8 +185,29 @@ def fine_tune(model, data, steps: int, learning_rate: float = 3e-5, callbacks=()
     return {name: float(values[-1]) for name, values in history.history.items()}
 
 
-def _count_nonzero(model) -> int:
+def count_nonzero(model) -> int:
+    """Weights of `model` that are not zero (what a sparse file has to store)."""
     return int(sum(np.count_nonzero(w.numpy()) for w in model.weights))
+
+
+def start_unstructured(model, unstructured: UnstructuredPruneConfig, fine_tune_steps: int):
+    """Wrap `model`'s prunable kernels with masks: on a schedule over `fine_tune_steps` (the
+    returned callback advances it), or at the target at once when there is no fine-tuning.
+
+    Returns:
+        `(callbacks for the fine-tuning fit, the schedule's config or None)`.
+    """
+    schedule = (unstructured.make_schedule(fine_tune_steps) if fine_tune_steps
+                else ConstantSparsity(unstructured.sparsity, begin_step=0))
+    prune_low_magnitude(model, schedule, block_size=unstructured.block_size,
+                        block_pooling_type=unstructured.block_pooling,
+                        sparsity_m_by_n=unstructured.m_by_n,
+                        include=unstructured.include, exclude=unstructured.exclude)
+    if fine_tune_steps:
+        return [UpdatePruningStep()], schedule.get_config()
+    for state in pruning_states(model):
+        state.update_masks(unstructured.sparsity)
+    return [], None
 
 
 def prune(model, config: PruneConfig, data=None):
@@ -209,25 +230,16 @@ def prune(model, config: PruneConfig, data=None):
     if needs_data and data is None:
         raise UserError("fine-tuning steps and Taylor importance need training data")
     metrics: dict = {"parameters_before": int(model.count_params()),
-                     "nonzero_parameters_before": _count_nonzero(model)}
+                     "nonzero_parameters_before": count_nonzero(model)}
     if config.structured is not None:
         model, metrics["structured"] = structured_prune(model, config.structured,
                                                         calibration_data=data)
     callbacks = []
     unstructured = config.unstructured
     if unstructured is not None:
-        schedule = (unstructured.make_schedule(config.fine_tune_steps) if config.fine_tune_steps
-                    else ConstantSparsity(unstructured.sparsity, begin_step=0))
-        prune_low_magnitude(model, schedule, block_size=unstructured.block_size,
-                            block_pooling_type=unstructured.block_pooling,
-                            sparsity_m_by_n=unstructured.m_by_n,
-                            include=unstructured.include, exclude=unstructured.exclude)
-        if config.fine_tune_steps:
-            callbacks.append(UpdatePruningStep())
-            metrics["schedule"] = schedule.get_config()
-        else:
-            for state in pruning_states(model):
-                state.update_masks(unstructured.sparsity)
+        callbacks, schedule = start_unstructured(model, unstructured, config.fine_tune_steps)
+        if schedule is not None:
+            metrics["schedule"] = schedule
     if config.fine_tune_steps:
         logger.info("fine-tuning %d steps", config.fine_tune_steps)
         metrics["fine_tune"] = fine_tune(model, data, config.fine_tune_steps,
@@ -239,5 +251,5 @@ def prune(model, config: PruneConfig, data=None):
         metrics["sparsity"] = (sum(metrics["weight_sparsity"][w.path] * w.size for w in pruned)
                                / sum(w.size for w in pruned))
     metrics["parameters_after"] = int(model.count_params())
-    metrics["nonzero_parameters_after"] = _count_nonzero(model)
+    metrics["nonzero_parameters_after"] = count_nonzero(model)
     return model, metrics
