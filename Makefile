@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# Test workers (pytest-xdist); tests/conftest.py keeps tests that share costly fixtures together.
+TEST_WORKERS ?= 2
 CONSTRAINTS := constraints.txt
 
 .PHONY: demo test venv venv-dev clean
@@ -23,7 +25,7 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/albert-tf demo
 
 test: $(VENV)/.installed-dev
-	$(PY) -m pytest tests -q --durations=15
+	$(PY) -m pytest tests -q -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 clean:
 	rm -rf $(VENV)

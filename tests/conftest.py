@@ -1,6 +1,23 @@
-"""Session fixtures shared across test folders: small real data and a tiny tokenizer."""
+"""Session fixtures shared across test folders: small real data and a tiny tokenizer; and how
+the suite is split between pytest-xdist workers."""
+
+from pathlib import Path
 
 import pytest
+
+TESTS = Path(__file__).parent
+# Folders whose expensive session fixtures (trained models, exported files, virtual
+# environments) serve several test files: their tests share one worker, so each fixture is
+# built once. Elsewhere the file is the unit, so module fixtures are built once too.
+ONE_WORKER_FOLDERS = {"bench", "deploy", "kits", "tagging"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tag every test with its xdist group (used by `--dist loadgroup`; harmless without)."""
+    for item in items:
+        parts = Path(item.fspath).relative_to(TESTS).parts
+        group = parts[0] if parts[0] in ONE_WORKER_FOLDERS else "/".join(parts)
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
