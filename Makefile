@@ -25,7 +25,7 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/albert-tf demo
 
 test: $(VENV)/.installed-dev
-	$(PY) -m pytest tests -q -n $(TEST_WORKERS) --dist loadgroup --durations=15
+	$(PY) -m pytest tests -q -n $(TEST_WORKERS) --durations=15
 
 clean:
 	rm -rf $(VENV)

@@ -1,23 +1,35 @@
-"""Session fixtures shared across test folders: small real data and a tiny tokenizer; and how
+"""Session fixtures shared across test folders (small real data, a tiny tokenizer), and how
 the suite is split between pytest-xdist workers."""
 
 from pathlib import Path
 
 import pytest
 
-TESTS = Path(__file__).parent
 # Folders whose expensive session fixtures (trained models, exported files, virtual
 # environments) serve several test files: their tests share one worker, so each fixture is
 # built once. Elsewhere the file is the unit, so module fixtures are built once too.
 ONE_WORKER_FOLDERS = {"bench", "deploy", "kits", "tagging"}
 
 
-def pytest_collection_modifyitems(config, items):
-    """Tag every test with its xdist group (used by `--dist loadgroup`; harmless without)."""
-    for item in items:
-        parts = Path(item.fspath).relative_to(TESTS).parts
-        group = parts[0] if parts[0] in ONE_WORKER_FOLDERS else "/".join(parts)
-        item.add_marker(pytest.mark.xdist_group(group))
+def worker_unit(nodeid: str) -> str:
+    """The unit of tests that one pytest-xdist worker runs together: a folder of
+    `ONE_WORKER_FOLDERS`, otherwise the test's file."""
+    path = nodeid.split("::", 1)[0]
+    parts = Path(path).parts
+    return parts[1] if len(parts) > 2 and parts[1] in ONE_WORKER_FOLDERS else path
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Schedule by `worker_unit` (`make test` runs two workers). Not `--dist loadgroup` with
+    `xdist_group` marks: with pytest 9.2 that silently stops grouping (pytest-xdist #1386)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorkerUnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_unit(nodeid)
+
+    return WorkerUnitScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
