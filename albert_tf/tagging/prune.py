@@ -74,8 +74,6 @@ def structured_prune_tagger(tagger, config: StructuredPruneConfig):
     return pruned, report
 
 
-
-
 def prune_tagger(tagger, config: TagPruneConfig, train: TaggedSentences | None = None):
     """Run the pruning stage on a token classifier.
 
