@@ -57,8 +57,11 @@ def register(subparsers):
                              "(0 = embeddings; default: uniform)")
     # Literal names (as config.AUGMENT_SOURCES): importing the distill package would load
     # TensorFlow just to print --help. DistillConfig validates them again.
-    distil.add_argument("--augment", action="append", default=[], choices=["brown-corpus"],
-                        help="add unlabelled texts of this source, labelled by the teacher")
+    distil.add_argument("--augment", action="append", default=[],
+                        choices=["brown-corpus", "training-split"],
+                        help="add unlabelled texts of this source, labelled by the teacher "
+                             "(training-split: the rest of --data's training split beyond "
+                             "--train-limit, labels not used)")
     distil.add_argument("--augment-max", type=non_negative_int, default=20000,
                         help="at most this many augmentation texts (default: 20000)")
     train = parser.add_argument_group("training")
@@ -108,6 +111,8 @@ def run(args) -> int:
 
     from albert_tf.compress.distill import (DistillConfig, StudentInit, build_student, distill,
                                             parse_layer_map)
+    from albert_tf.compress.distill.augment import training_split_texts
+    from albert_tf.compress.distill.config import TRAINING_SPLIT
     from albert_tf.data import Splits
     from albert_tf.train.job import load_splits
 
@@ -129,8 +134,11 @@ def run(args) -> int:
     train, dev, test = load_splits(data_spec(args))
     teacher = _load_teacher(args.teacher, list(train.label_names), args.sequence_length)
     student = build_student(teacher, init, texts=train.texts)
+    unlabelled = (training_split_texts(data_spec(args))
+                  if TRAINING_SPLIT in config.augment_sources else [])
     student, metrics = distill(teacher, student, Splits(train, dev, test), config,
-                               run_dir=args.run_dir, resume=args.resume)
+                               run_dir=args.run_dir, resume=args.resume,
+                               unlabelled_texts=unlabelled)
     print(format_summary(metrics))
     print(f"student: {args.run_dir}/student   metrics: {args.run_dir}/metrics.json")
     return 0

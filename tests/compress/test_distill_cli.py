@@ -17,7 +17,8 @@ def test_distill_command_albertizes_resumes_and_reports(rotten_tomatoes_small, t
     common = ["distill", "--teacher", str(teacher_dir), "--train-limit", "160",
               "--dev-limit", "48", "--test-limit", "48", "--init", "albertize",
               "--embedding-dim", "16", "--hidden-weight", "1", "--batch-size", "16",
-              "--learning-rate", "1e-3", "--run-dir", str(run_dir)]
+              "--learning-rate", "1e-3", "--augment", "training-split", "--augment-max", "16",
+              "--run-dir", str(run_dir)]
 
     assert main(common + ["--epochs", "1"]) == 0
     out = capsys.readouterr().out
@@ -29,6 +30,7 @@ def test_distill_command_albertizes_resumes_and_reports(rotten_tomatoes_small, t
     assert main(common + ["--epochs", "2", "--resume"]) == 0
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["epochs_done"] == 2 and metrics["teacher_cache"] == "reused"
+    assert metrics["augmentation_examples"] == 16  # unlabelled training-split texts
     assert metrics["transfer"]["hidden_pairs"] == [[1, 1], [2, 2]]
     assert set(metrics["test"]) == {"student", "teacher", "agreement"}
 

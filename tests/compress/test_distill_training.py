@@ -11,7 +11,7 @@ from distill_fixtures import has_the, the_teacher, tiny_student_shape, weights_s
 
 from albert_tf.compress.distill import (DistillConfig, SoftLabelDistillation, StudentInit,
                                         build_student, distill)
-from albert_tf.compress.distill.augment import augmentation_texts
+from albert_tf.compress.distill.augment import augmentation_texts, training_split_texts
 from albert_tf.compress.distill.tokenization import tokenize
 from albert_tf.data import Splits
 from albert_tf.errors import UserError
@@ -137,3 +137,23 @@ def test_augmentation_texts_are_new_deduplicated_and_sampled():
     sample = augmentation_texts((), many, max_texts=7, seed=3)
     assert len(sample) == 7 and sample == augmentation_texts((), many, max_texts=7, seed=3)
     assert set(sample) <= set(many)
+
+
+def test_training_split_augmentation_is_the_unlabelled_rest_of_the_split(rotten_tomatoes_small,
+                                                                       tmp_path):
+    from albert_tf.train.job import DataSpec
+
+    train, dev, test = rotten_tomatoes_small
+    whole = training_split_texts(DataSpec(source="rotten-tomatoes", train_limit=400,
+                                          dev_limit=100, test_limit=100))
+    assert len(whole) > 20 * len(train) and set(train.texts) <= set(whole)
+    assert not set(whole) & (set(dev.texts) | set(test.texts))
+    extra = augmentation_texts(("training-split",), whole,
+                               [*train.texts, *dev.texts, *test.texts], max_texts=50)
+    assert len(extra) == 50 and set(extra) <= set(whole) and not set(extra) & set(train.texts)
+    # Only the caller knows the data source: without the texts, one clear error.
+    teacher = the_teacher(train)
+    with pytest.raises(UserError, match="training-split"):
+        distill(teacher, scratch_student(teacher), Splits(train, dev, None),
+                DistillConfig(augment_sources=("training-split",), epochs=1),
+                tmp_path / "run", verbose=0)

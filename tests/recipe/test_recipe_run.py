@@ -34,6 +34,10 @@ def test_every_stage_leaves_a_manifest_and_the_report_measures_artifacts(run_dir
     assert rows["model-dynamic-int8.tflite"]["size_bytes"] * 2 < \
         rows["model-float32.tflite"]["size_bytes"]
     assert results["test_examples"] == 40 and results["gates_passed"]
+    # The student also learned from unlabelled training-split texts, none of them labelled,
+    # dev or test texts (the distiller leaves those out).
+    distill = json.loads((run_dir / "distill" / "manifest.json").read_text())["metrics"]
+    assert distill["augmentation_examples"] == 24
     # Structured pruning really shrank the student.
     prune = json.loads((run_dir / "prune" / "manifest.json").read_text())["metrics"]
     assert prune["parameters_after"] < prune["parameters_before"]

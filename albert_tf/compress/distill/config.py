@@ -8,7 +8,11 @@ import json
 from albert_tf.errors import UserError
 
 # Unlabelled text sources the distiller can add (pseudo-labelled by the teacher).
-AUGMENT_SOURCES = ("brown-corpus",)
+# "training-split": the rest of the data's training split beyond its labelled subset
+# (`train_limit`), labels not used; its caller (recipe runner, `albert-tf distill`) passes those
+# texts, since only it knows the data source.
+AUGMENT_SOURCES = ("brown-corpus", "training-split")
+TRAINING_SPLIT = "training-split"
 
 
 @dataclasses.dataclass
@@ -39,8 +43,10 @@ class DistillConfig:
         patience: with a dev set, stop after this many epochs without a better dev accuracy
             (0 disables); the best dev epoch's student is returned either way.
         jit_compile: compile the train step with XLA.
-        augment_sources: unlabelled text sources to add, from `AUGMENT_SOURCES`.
-        augment_max_texts: at most this many augmentation texts (a seeded sample).
+        augment_sources: unlabelled text sources to add, from `AUGMENT_SOURCES`:
+            "brown-corpus" (Brown Corpus sentences) and "training-split" (the whole training
+            split's texts without their labels, given to `distill` as `unlabelled_texts`).
+        augment_max_texts: at most this many augmentation texts in all (a seeded sample).
         augment_min_words: drop augmentation texts shorter than this.
         seed: seeds shuffling and augmentation sampling (seed Keras itself with
             `keras.utils.set_random_seed` before building the models).

@@ -23,7 +23,7 @@ import keras
 import numpy as np
 
 from albert_tf.compress.distill.augment import augmentation_texts
-from albert_tf.compress.distill.config import DistillConfig, uniform_layer_map
+from albert_tf.compress.distill.config import TRAINING_SPLIT, DistillConfig, uniform_layer_map
 from albert_tf.compress.distill.dataset import distillation_dataset
 from albert_tf.compress.distill.features import (
     attention_heads,
@@ -252,6 +252,9 @@ def _augmentation(config: DistillConfig, unlabelled_texts, train, dev, test) -> 
     if train.pairs is not None:
         raise UserError("augmentation adds single texts, but this task uses text pairs: "
                         "drop the augmentation sources")
+    if TRAINING_SPLIT in config.augment_sources and not unlabelled_texts:
+        raise UserError("augmentation source training-split needs the training split's texts "
+                        "as unlabelled_texts (recipes and `albert-tf distill` pass them)")
     exclude = [t for part in (train, dev, test) if part is not None for t in part.texts]
     return augmentation_texts(config.augment_sources, unlabelled_texts, exclude,
                               config.augment_max_texts, config.augment_min_words, config.seed)
@@ -321,7 +324,9 @@ def distill(teacher, student, data, config: DistillConfig | None = None,
         run_dir: folder for the teacher cache, checkpoints, the student preset and
             `metrics.json`; a temporary folder when None.
         resume: continue from the last finished epoch's checkpoint in `run_dir`.
-        unlabelled_texts: extra in-domain texts without labels (teacher-labelled).
+        unlabelled_texts: extra in-domain texts without labels (teacher-labelled); with the
+            "training-split" augmentation source, the whole training split's texts
+            (`augment.training_split_texts`); labelled, dev and test texts are left out.
         verbose: Keras progress bars ("auto", 0, 1, 2).
 
     For a repeatable run, call `keras.utils.set_random_seed` before building the models (it
