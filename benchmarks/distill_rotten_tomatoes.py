@@ -142,12 +142,12 @@ def measure(name, model, teacher_test_logits, test, args, output: Path, extra=No
 def unlabelled_texts(args, train, dev, test) -> list[str]:
     """`--augment-in-domain` texts of the rest of the training split (labels not used) and
     `--augment-max` Brown Corpus sentences, each a seeded sample; no dev or test text."""
-    from albert_tf.compress.distill.augment import augmentation_texts
-    from albert_tf.train.job import DataSpec, load_splits
+    from albert_tf.compress.distill.augment import augmentation_texts, training_split_texts
+    from albert_tf.train.job import DataSpec
 
-    whole_train = load_splits(DataSpec(source="rotten-tomatoes", seed=args.seed,
-                                       dev_limit=args.dev_limit,
-                                       test_limit=args.test_limit))[0].texts
+    whole_train = training_split_texts(DataSpec(source="rotten-tomatoes", seed=args.seed,
+                                                dev_limit=args.dev_limit,
+                                                test_limit=args.test_limit))
     exclude = [*train.texts, *dev.texts, *test.texts]
     return (augmentation_texts((), whole_train, exclude, args.augment_in_domain, seed=args.seed)
             + augmentation_texts(("brown-corpus",), (), exclude, args.augment_max,

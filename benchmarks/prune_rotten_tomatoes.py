@@ -10,7 +10,8 @@ Measures, on a held-out test subset:
    1 thread, A/B interleaved, medians) and test accuracy, one-shot and after recovery by
    distillation from the unpruned parent (`--recovery-epochs`), the usual pruning recipe;
    `--augment-in-domain N` adds up to N texts of the rest of rotten-tomatoes' training split,
-   without their labels, that the parent labels for the recovery (the pruned model learns the
+   without their labels (the `training-split` augmentation source), that the parent labels for
+   the recovery (the pruned model learns the
    parent's function from more inputs; no test or dev text is ever used).
 
 The model pruned is an albert-small-size ALBERT (6 layers, hidden 384, 12 heads, E=128):
@@ -186,6 +187,7 @@ def main(argv=None) -> int:
     import keras
 
     from albert_tf.compress.distill import DistillConfig, distill
+    from albert_tf.compress.distill.augment import training_split_texts
     from albert_tf.data import Splits
     from albert_tf.compress.prune import (PruneConfig, StructuredPruneConfig,
                                           UnstructuredPruneConfig, prune,
@@ -199,9 +201,9 @@ def main(argv=None) -> int:
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    train, dev, test = load_splits(DataSpec(source="rotten-tomatoes", seed=args.seed,
-                                            train_limit=args.train_limit, dev_limit=200,
-                                            test_limit=args.test_limit))
+    spec = DataSpec(source="rotten-tomatoes", seed=args.seed, train_limit=args.train_limit,
+                    dev_limit=200, test_limit=args.test_limit)
+    train, dev, test = load_splits(spec)
     splits = Splits(train, dev, test)
     base_folder = build_baseline(args, train, dev, output)
     base = load_classifier(base_folder)
@@ -265,17 +267,17 @@ def main(argv=None) -> int:
                   "speedup": round(latency["baseline"]["median_ms"]
                                    / latency["pruned"]["median_ms"], 2),
                   "accuracy_one_shot": accuracy(pruned)}
-    unlabelled = ()
+    unlabelled, sources = (), ()
     if args.augment_in_domain > 0:
         # The whole training split; the distiller drops the labelled subset, dev and test texts.
-        unlabelled = load_splits(DataSpec(source="rotten-tomatoes", seed=args.seed,
-                                          dev_limit=200, test_limit=args.test_limit))[0].texts
+        unlabelled, sources = training_split_texts(spec), ("training-split",)
     # Recover by distillation from the unpruned parent (its logits cached once); a killed
     # run resumes after the recovery's last finished epoch.
     pruned, recovery = distill(base, pruned, splits, DistillConfig(
         epochs=args.recovery_epochs, batch_size=args.batch_size,
         learning_rate=args.distill_learning_rate, temperature=2.0, alpha=0.8, patience=0,
-        augment_max_texts=max(args.augment_in_domain, 1), seed=args.seed),
+        augment_sources=sources, augment_max_texts=max(args.augment_in_domain, 1),
+        seed=args.seed),
         run_dir=output / "structured_recovery", resume=True, unlabelled_texts=unlabelled,
         verbose=2)
     structured["recovery_examples"] = len(train.texts) + recovery["augmentation_examples"]
