@@ -10,6 +10,7 @@ the other runtimes take a thread count per interpreter / session.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import gzip
 import io
@@ -97,7 +98,7 @@ def fixed_inputs(packed: dict, batch_size: int, sequence_length: int) -> dict:
     return out
 
 
-class Predictor:
+class Predictor(abc.ABC):
     """Probabilities from one artifact. `shape` is its fixed `(batch, length)` or None.
 
     `predict(packed)` scores any number of examples (batched as the runtime needs);
@@ -107,19 +108,30 @@ class Predictor:
 
     shape: tuple[int, int] | None = None
 
+    @abc.abstractmethod
     def predict(self, packed: dict) -> np.ndarray:
-        raise NotImplementedError
+        """Probabilities for every example of `packed` (token ids, segment ids, mask)."""
 
-    def _batch(self, packed: dict, batch: int, length: int):
-        raise NotImplementedError
+    @abc.abstractmethod
+    def call_for(self, packed: dict, batch: int, length: int):
+        """A zero-argument callable running one `(batch, length)` batch, or None."""
+
+
+class ArrayFedPredictor(Predictor):
+    """A runtime fed numpy arrays (ai-edge-litert, ONNX Runtime): a set `shape` is the only
+    shape it runs; `_batch` makes the timed call from inputs already cut to that shape."""
 
     def call_for(self, packed: dict, batch: int, length: int):
         if self.shape is not None and self.shape != (batch, length):
             return None
         return self._batch(fixed_inputs(packed, batch, length), batch, length)
 
+    @abc.abstractmethod
+    def _batch(self, feed: dict, batch: int, length: int):
+        """A zero-argument callable running `feed` once."""
 
-class TFLitePredictor(Predictor):
+
+class TFLitePredictor(ArrayFedPredictor):
     def __init__(self, path: Path, threads: int):
         from albert_tf.deploy import TFLiteRunner
 
@@ -189,7 +201,7 @@ class KerasPredictor(Predictor):
         return lambda: self.model.predict_on_batch(feed)
 
 
-class OnnxPredictor(Predictor):
+class OnnxPredictor(ArrayFedPredictor):
     def __init__(self, path: Path, threads: int):
         import onnxruntime
 
