@@ -111,8 +111,7 @@ def run(args) -> int:
 
     from albert_tf.compress.distill import (DistillConfig, StudentInit, build_student, distill,
                                             parse_layer_map)
-    from albert_tf.compress.distill.augment import training_split_texts
-    from albert_tf.compress.distill.config import TRAINING_SPLIT
+    from albert_tf.compress.distill.augment import requested_unlabelled_texts
     from albert_tf.data import Splits
     from albert_tf.train.job import load_splits
 
@@ -131,14 +130,13 @@ def run(args) -> int:
         sequence_length=args.sequence_length)
     # Seed before any tokenizer exists (seeding clears TensorFlow's kernel cache).
     keras.utils.set_random_seed(args.seed)
-    train, dev, test = load_splits(data_spec(args))
+    spec = data_spec(args)
+    train, dev, test = load_splits(spec)
     teacher = _load_teacher(args.teacher, list(train.label_names), args.sequence_length)
     student = build_student(teacher, init, texts=train.texts)
-    unlabelled = (training_split_texts(data_spec(args))
-                  if TRAINING_SPLIT in config.augment_sources else [])
     student, metrics = distill(teacher, student, Splits(train, dev, test), config,
                                run_dir=args.run_dir, resume=args.resume,
-                               unlabelled_texts=unlabelled)
+                               unlabelled_texts=requested_unlabelled_texts(config, spec))
     print(format_summary(metrics))
     print(f"student: {args.run_dir}/student   metrics: {args.run_dir}/metrics.json")
     return 0

@@ -127,31 +127,24 @@ def stage_student(ctx: RunContext, resume: bool) -> dict:
     return {"init": asdict(ctx.recipe.student), **count_parameters(student)}
 
 
-def _unlabelled_texts(ctx: RunContext, config) -> list[str]:
-    """The whole training split's texts when `config` augments with "training-split"."""
-    from albert_tf.compress.distill.augment import training_split_texts
-    from albert_tf.compress.distill.config import TRAINING_SPLIT
-
-    if TRAINING_SPLIT not in config.augment_sources:
-        return []
-    return training_split_texts(ctx.recipe.data)
-
-
 def stage_distill(ctx: RunContext, resume: bool) -> dict:
     from albert_tf.compress.distill import distill
+    from albert_tf.compress.distill.augment import requested_unlabelled_texts
     from albert_tf.models import save_classifier
 
     teacher = _load(ctx.model_dir("teacher"))
     student = _load(ctx.model_dir("student"))
     student, metrics = distill(teacher, student, ctx.splits, ctx.recipe.distill,
                                run_dir=ctx.folder("distill") / "work", resume=resume,
-                               unlabelled_texts=_unlabelled_texts(ctx, ctx.recipe.distill))
+                               unlabelled_texts=requested_unlabelled_texts(ctx.recipe.distill,
+                                                                           ctx.recipe.data))
     save_classifier(student, ctx.model_dir("distill"), _label_names(ctx))
     return metrics
 
 
 def stage_prune(ctx: RunContext, resume: bool) -> dict:
     from albert_tf.compress.distill import distill
+    from albert_tf.compress.distill.augment import requested_unlabelled_texts
     from albert_tf.compress.prune import prune
     from albert_tf.models import save_classifier
     from albert_tf.text import make_dataset
@@ -166,7 +159,8 @@ def stage_prune(ctx: RunContext, resume: bool) -> dict:
         parent = _load(parent_dir)
         pruned, metrics["recovery"] = distill(
             parent, pruned, ctx.splits, section.recover, run_dir=ctx.folder("prune") / "recover",
-            resume=resume, unlabelled_texts=_unlabelled_texts(ctx, section.recover))
+            resume=resume,
+            unlabelled_texts=requested_unlabelled_texts(section.recover, ctx.recipe.data))
     save_classifier(pruned, ctx.model_dir("prune"), _label_names(ctx))
     return metrics
 

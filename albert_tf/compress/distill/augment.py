@@ -37,6 +37,17 @@ def training_split_texts(spec) -> list[str]:
     return list(train.texts)
 
 
+def requested_unlabelled_texts(config, spec) -> list[str]:
+    """What a run passes `distill` as `unlabelled_texts`: the whole training split of `spec`
+    when `config.augment_sources` names "training-split", otherwise nothing.
+
+    Args:
+        config: the stage's `DistillConfig`.
+        spec: the run's `albert_tf.train.job.DataSpec`.
+    """
+    return training_split_texts(spec) if TRAINING_SPLIT in config.augment_sources else []
+
+
 def source_texts(name: str) -> list[str]:
     """All texts of an unlabelled source that needs no data set (see `config.AUGMENT_SOURCES`;
     "training-split" texts come from `training_split_texts`).
