@@ -276,8 +276,7 @@ def main(argv=None) -> int:
     pruned, recovery = distill(base, pruned, splits, DistillConfig(
         epochs=args.recovery_epochs, batch_size=args.batch_size,
         learning_rate=args.distill_learning_rate, temperature=2.0, alpha=0.8, patience=0,
-        augment_sources=sources, augment_max_texts=max(args.augment_in_domain, 1),
-        seed=args.seed),
+        augment_sources=sources, augment_max_texts=args.augment_in_domain, seed=args.seed),
         run_dir=output / "structured_recovery", resume=True, unlabelled_texts=unlabelled,
         verbose=2)
     structured["recovery_examples"] = len(train.texts) + recovery["augmentation_examples"]
