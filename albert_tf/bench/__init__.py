@@ -7,6 +7,8 @@
 * `artifacts`: what an artifact is and how each runtime runs it; size and gzip size.
 * `real_length`: resizable-length TFLite, real token length against fixed padding.
 * `onnx_baseline`: ONNX Runtime float / dynamic int8 (the `onnx` extra).
+* `baselines`: majority class, TF-IDF + logistic regression, majority / most-frequent tag,
+  trained on the run's training split; paired bootstrap differences against a model.
 * `measure`: `run_bench(artifacts, examples, BenchConfig(...), work_dir)`, the one
   implementation behind `albert-tf bench` and the recipe's report stage.
 * `run_folder`: the artifacts of a recipe run folder.

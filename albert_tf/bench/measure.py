@@ -13,6 +13,8 @@ import logging
 import time
 from pathlib import Path
 
+import numpy as np
+
 from albert_tf.bench.artifacts import (
     Artifact,
     gzip_size,
@@ -91,11 +93,28 @@ class _Models:
         return self._cache[folder]
 
 
-def _accuracy(probabilities, examples) -> dict:
+def _accuracy(probabilities, examples) -> tuple[dict, np.ndarray]:
+    """Accuracy and macro-F1, and whether each example was right (for paired comparisons)."""
     from albert_tf.evaluate import classification_report
 
     report = classification_report(examples.labels, probabilities, examples.label_names)
-    return {"accuracy": report["accuracy"], "macro_f1": report["macro_f1"]}
+    correct = np.asarray(probabilities).argmax(axis=-1) == examples.labels
+    return {"accuracy": report["accuracy"], "macro_f1": report["macro_f1"]}, correct
+
+
+def _add_baselines(result: dict, rows: list[dict], correct: list[np.ndarray], train,
+                   examples) -> None:
+    """Baseline rows trained on `train`, and each artifact's paired difference against
+    TF-IDF + LR on the same examples."""
+    from albert_tf.bench.baselines import classification_baselines, paired_difference
+
+    logger.info("bench: baselines trained on %d training examples, scored on %d",
+                len(train), len(examples))
+    baselines = classification_baselines(train, examples)
+    result["baselines"] = [baseline.to_json() for baseline in baselines]
+    tfidf = baselines[-1]
+    for row, right in zip(rows, correct):
+        row["paired_vs_tfidf"] = paired_difference(right, tfidf.correct).to_json()
 
 
 def _keras_copy(folder: Path):
@@ -140,7 +159,7 @@ def _real_length(artifacts, models, config, work_dir) -> list[dict]:
 
 
 def run_bench(artifacts: list[Artifact], examples, config: BenchConfig, work_dir,
-              title: str = "bench") -> dict:
+              title: str = "bench", train=None) -> dict:
     """Measure `artifacts` on labelled `examples`; returns the results (see `bench.report`).
 
     Args:
@@ -150,6 +169,9 @@ def run_bench(artifacts: list[Artifact], examples, config: BenchConfig, work_dir
         config: `BenchConfig`.
         work_dir: where files the bench itself makes go (dynamic-length TFLite, ONNX).
         title: the report's heading.
+        train: the training split the models learned from: when given, the majority-class
+            and TF-IDF + LR baselines are trained on it and scored on `examples`, and every
+            artifact gets its paired difference against TF-IDF + LR (`bench.baselines`).
     """
     if not artifacts:
         raise UserError("nothing to measure: no artifacts given or found")
@@ -179,7 +201,7 @@ def run_bench(artifacts: list[Artifact], examples, config: BenchConfig, work_dir
         result["onnx"] = "skipped"
     tf_threads = tensorflow_threads() if any(is_tensorflow_runtime(a.kind)
                                              for a in artifacts) else None
-    rows, calls = [], {}
+    rows, calls, correct = [], {}, []
     for artifact in artifacts:
         info = models.get(artifact.model_dir)
         logger.info("bench: %s: accuracy on %d examples", artifact.name, len(examples))
@@ -188,9 +210,10 @@ def run_bench(artifacts: list[Artifact], examples, config: BenchConfig, work_dir
             else list(config.threads)
         predictors = {t: open_predictor(artifact, t, keras_model) for t in thread_counts}
         first = predictors[thread_counts[0]]
+        scores, right = _accuracy(first.predict(info["packed"]), examples)
+        correct.append(right)
         row = {"artifact": artifact.name, "kind": artifact.kind, "role": artifact.role,
-               "mode": artifact.mode, "path": str(artifact.path),
-               **_accuracy(first.predict(info["packed"]), examples),
+               "mode": artifact.mode, "path": str(artifact.path), **scores,
                "parameters": info["parameters"],
                "size_bytes": size_on_disk(artifact.path),
                "gzip_bytes": gzip_size(artifact.path)}
@@ -238,6 +261,8 @@ def run_bench(artifacts: list[Artifact], examples, config: BenchConfig, work_dir
                                         batch, length)
     rows = [row for _, row in rows]
     _compare_with_teacher(rows, config.threads)
+    if train is not None:
+        _add_baselines(result, rows, correct, train, examples)
     result["artifacts"] = rows
     if config.real_length_examples:
         result["real_length"] = _real_length(artifacts, models, config, work_dir)

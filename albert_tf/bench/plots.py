@@ -43,7 +43,7 @@ def tradeoff_png(rows: list[dict], cost_key: str, cost_label: str, title: str,
         for i, r in mine:
             ax.annotate(r["label"], points[i], textcoords="offset points", xytext=(5, 4),
                         fontsize=7)
-    ordered = sorted((points[i] for i in front))
+    ordered = sorted(points[i] for i in front)
     if ordered:
         ax.step([p[0] for p in ordered], [p[1] for p in ordered], where="post", color="black",
                 linestyle="--", linewidth=1, label="Pareto front", zorder=2)

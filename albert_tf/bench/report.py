@@ -5,7 +5,9 @@ One table, a row per artifact (runs side by side as row groups):
 artifact, kind, accuracy, change against the teacher, parameters, size and gzip size (MB),
 median latency per thread count, p90 at the first, achieved GFLOP/s (and the share of the
 machine's matmul peak) at the last, peak memory, speed-up against the teacher's SavedModel
-and against the teacher's float32 TFLite. Below it: the real-length table, the latency grid
+and against the teacher's float32 TFLite; then the baselines trained on the same training split
+(majority class, TF-IDF + LR: accuracy only). Below it: each artifact's paired difference
+against TF-IDF + LR, the real-length table, the latency grid
 (when more than one shape was timed), the ONNX status, gates; in HTML also the two plots
 (accuracy against latency and against size, Pareto front marked), embedded as base64 PNG.
 """
@@ -73,6 +75,9 @@ def table(runs: list[dict]) -> tuple[list[str], list[tuple[str, list[list[str]]]
                       _num(row.get("speedup_vs_teacher_saved_model"), "{:.2f}×"),
                       _num(row.get("speedup_vs_teacher_tflite"), "{:.2f}×")]
             body.append(cells)
+        for baseline in run.get("baselines") or []:
+            body.append([f"{baseline['baseline']} (baseline)", "baseline",
+                         _num(baseline["accuracy"], "{:.4f}")] + [""] * (len(header) - 3))
         groups.append((run.get("title", "run"), body))
     return header, groups
 
@@ -125,9 +130,30 @@ def _notes(runs) -> list[str]:
                          f"logical CPUs; float32 matmul peak {peaks}")
         lines.append(f"- {prefix}accuracy on {run.get('eval_examples')} test examples; "
                      f"ONNX Runtime baseline: {run.get('onnx', 'skipped')}")
+        lines += _baseline_notes(run, prefix)
     lines.append("- latency: one batch per call, warm-up first, all artifacts timed "
                  "interleaved; TensorFlow runtimes (keras, saved_model) use all cores. "
                  "GFLOP/s: matrix-product FLOPs counted from the model configuration / median.")
+    return lines
+
+
+def _baseline_notes(run: dict, prefix: str) -> list[str]:
+    """What the baselines are, and each artifact's paired difference against TF-IDF + LR."""
+    baselines = run.get("baselines")
+    if not baselines:
+        return []
+    lines = [f"- {prefix}baselines trained on the same {baselines[0]['train_examples']} "
+             "training examples: " + "; ".join(f"{b['baseline']}: {b['method']}"
+                                              for b in baselines)]
+    paired = [(row["artifact"], row["paired_vs_tfidf"]) for row in run["artifacts"]
+              if "paired_vs_tfidf" in row]
+    if paired:
+        gated = run.get("gated_artifact")
+        lines.append(
+            f"- {prefix}accuracy minus TF-IDF + LR's on the same {paired[0][1]['examples']} "
+            "test examples [paired bootstrap 95 % interval]: " + "; ".join(
+                f"{name}{' (gated)' if name == gated else ''} {p['difference']:+.4f} "
+                f"[{p['low']:+.4f}, {p['high']:+.4f}]" for name, p in paired))
     return lines
 
 
@@ -157,7 +183,8 @@ def markdown(runs: list[dict]) -> str:
         lines += ["", "## Real sequence length against fixed padding (batch 1)", ""]
         lines += _md_table(real_header, real_rows)
     grid_header, grid_rows = _grid_rows(runs)
-    if len(grid_rows) > sum(len(g[1]) for g in groups) * max(1, len(thread_columns(runs))):
+    artifact_rows = sum(len(run["artifacts"]) for run in runs)
+    if len(grid_rows) > artifact_rows * max(1, len(thread_columns(runs))):
         lines += ["", "## Latency grid", ""] + _md_table(grid_header, grid_rows)
     gates = _gates(runs)
     if gates:

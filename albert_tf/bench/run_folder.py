@@ -99,7 +99,8 @@ def run_artifacts(run_dir, work_dir, keras: bool = True,
 
 
 def run_examples(run_dir, eval_limit: int | None = None):
-    """The run's test split (its recipe's data section), optionally a seeded subset."""
+    """`(recipe, train, test)`: the run's training split (what its baselines learn from) and
+    test split (its recipe's data section), the test split optionally a seeded subset."""
     from albert_tf.recipe.schema import Recipe
     from albert_tf.recipe.validate import from_data
     from albert_tf.train.job import load_splits
@@ -108,9 +109,9 @@ def run_examples(run_dir, eval_limit: int | None = None):
     if not recipe_file.is_file():
         raise UserError(f"{run_dir} has no recipe.json: not a recipe run folder")
     recipe = from_data(Recipe, json.loads(recipe_file.read_text()))
-    test = load_splits(recipe.data)[2]
+    train, _, test = load_splits(recipe.data)
     if eval_limit is not None and eval_limit < len(test):
         from albert_tf.data import subset
 
         test = subset(test, eval_limit, seed=recipe.data.seed)
-    return recipe, test
+    return recipe, train, test

@@ -100,7 +100,7 @@ def run(args) -> int:
         if not run_dir.is_dir():
             raise UserError(f"run folder not found: {run_dir}")
         out = Path(args.out or run_dir / "bench")
-        recipe, examples = run_examples(run_dir, args.eval_limit)
+        recipe, train, examples = run_examples(run_dir, args.eval_limit)
         artifacts = run_artifacts(run_dir, out, keras=not args.no_keras)
         title = recipe.name
     else:
@@ -111,13 +111,13 @@ def run(args) -> int:
 
         model_dir = Path(args.model_dir)
         artifacts = _explicit_artifacts(args, out)
-        examples = load_splits(data_spec(args, label_names=_label_names(model_dir)))[2]
+        train, _, examples = load_splits(data_spec(args, label_names=_label_names(model_dir)))
         if args.eval_limit is not None and args.eval_limit < len(examples):
             from albert_tf.data import subset
 
             examples = subset(examples, args.eval_limit, seed=args.seed)
         title = model_dir.parent.name if model_dir.name == "model" else model_dir.name
-    results = run_bench(artifacts, examples, config, out, title=title)
+    results = run_bench(artifacts, examples, config, out, title=title, train=train)
     write_report(results, out)
     print((out / "report.md").read_text())
     print(f"report: {out / 'report.md'}  html: {out / 'report.html'}  "

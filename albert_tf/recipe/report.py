@@ -3,8 +3,9 @@
 The measuring is `albert_tf.bench` (the same code as `albert-tf bench RUN_DIR`): each
 `.tflite` through ai-edge-litert, the SavedModels through their `tokens` signature, the final
 Keras model through its compiled predict; the teacher's SavedModel (exported into `report/`)
-and float32 TFLite are the speed-up references. Writes `report/results.json`, `report.md` and
-`report.html`.
+and float32 TFLite are the speed-up references; the majority-class and TF-IDF + LR baselines
+are trained on the run's own training split and scored on the same test examples. Writes
+`report/results.json`, `report.md` and `report.html`.
 """
 
 import logging
@@ -33,7 +34,8 @@ def build_report(ctx) -> dict:
                          sequence_lengths=bench.sequence_lengths, runs=bench.latency_runs,
                          warmup=bench.warmup, memory=bench.memory,
                          real_length_examples=bench.real_length_examples, onnx=bench.onnx)
-    results = run_bench(artifacts, test, config, folder, title=recipe.name)
+    results = run_bench(artifacts, test, config, folder, title=recipe.name,
+                        train=ctx.splits.train)
     rows = results["artifacts"]
     teacher = next((r for r in rows if r["role"] == "teacher" and r["kind"] == "saved_model"),
                    None) or next((r for r in rows if r["role"] == "teacher"), None)
@@ -46,6 +48,7 @@ def build_report(ctx) -> dict:
         None if teacher is None else teacher["accuracy"] - shipped["accuracy"],
         shipped.get("speedup_vs_teacher_tflite"), shipped["size_bytes"])
     results.update(recipe=recipe.name, test_examples=len(test), gates=gates,
+                   gated_artifact=shipped["artifact"],
                    gates_passed=all(check["passed"] for check in gates))
     write_report(results, folder)
     return results

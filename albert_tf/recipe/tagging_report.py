@@ -6,7 +6,8 @@ raw-text SavedModel on the sentences joined by spaces (its own word splitting in
 word it splits differently counts as wrong). Accuracy is token accuracy at the word level, and
 changes are against the Keras teacher on the same sentences; latency is one sentence per call
 for each thread count, and speed-ups are against the teacher's float32 TFLite file measured in
-the same run.
+the same run. The majority-tag and most-frequent-tag baselines (`bench.baselines`) are trained
+on the run's training split and scored on the same sentences, as rows of their own.
 
     report/results.json   every row, the gates, whether they passed
     report/report.md      the same as a table
@@ -98,7 +99,6 @@ def _markdown(results: dict) -> str:
                                                        "speed-up"]
     lines = [f"# {results['recipe']}: token classification, artifacts measured on "
              f"{results['test_sentences']} test sentences ({results['test_words']} words)", "",
-             f"Majority-tag baseline: {results['majority_tag_accuracy']:.4f}", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in results["artifacts"]:
         change = row.get("accuracy_change")
@@ -112,6 +112,13 @@ def _markdown(results: dict) -> str:
         cells += [f"{first['p90_ms']:.2f}" if first else "",
                   "" if row.get("speedup") is None else f"{row['speedup']:.2f}×"]
         lines.append("| " + " | ".join(cells) + " |")
+    for baseline in results.get("baselines") or []:
+        cells = [f"{baseline['baseline']} (baseline)", f"{baseline['accuracy']:.4f}"]
+        lines.append("| " + " | ".join(cells + [""] * (len(head) - 2)) + " |")
+    if results.get("baselines"):
+        lines += ["", f"Baselines trained on the same {results['baselines'][0]['train_examples']}"
+                  " training sentences: " + "; ".join(f"{b['baseline']}: {b['method']}"
+                                                      for b in results["baselines"])]
     if results["gates"]:
         lines += ["", "## Gates", ""]
         for check in results["gates"]:
@@ -123,6 +130,7 @@ def _markdown(results: dict) -> str:
 def build_tagging_report(ctx) -> dict:
     """Measure a token-classification run's artifacts; write `report/results.json` and
     `report/report.md`; return the results (with `gates` and `gates_passed`)."""
+    from albert_tf.bench.baselines import tagging_baselines
     from albert_tf.recipe.tagging_stages import load_tagger
     from albert_tf.tagging.examples import limit
     from albert_tf.tagging.pipeline import evaluate_tagger
@@ -134,7 +142,8 @@ def build_tagging_report(ctx) -> dict:
     teacher, names = load_tagger(ctx.model_dir("teacher"))
     final_model, _ = load_tagger(ctx.latest_model_dir("export"))
     logger.info("report: Keras teacher on %d test sentences", len(test))
-    keras_teacher = evaluate_tagger(teacher, test, majority_tag=ctx.splits.train.majority_tag())
+    keras_teacher = evaluate_tagger(teacher, test)
+    baselines = tagging_baselines(ctx.splits.train, test)
     teacher_folder = ctx.model_dir("teacher")
     rows = [{"artifact": "teacher (Keras float32)",
              "token_accuracy": keras_teacher["token_accuracy"],
@@ -172,7 +181,7 @@ def build_tagging_report(ctx) -> dict:
                                shipped["size_bytes"])
     results = {"recipe": recipe.name, "task": recipe.task, "test_sentences": len(test),
                "test_words": keras_teacher["words"],
-               "majority_tag_accuracy": keras_teacher["majority_tag_accuracy"],
+               "baselines": [baseline.to_json() for baseline in baselines],
                "threads": bench.threads, "artifacts": rows, "gates": gates,
                "gates_passed": all(check["passed"] for check in gates)}
     folder = ctx.folder("report")

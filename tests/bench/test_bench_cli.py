@@ -50,6 +50,32 @@ def test_bench_measures_every_artifact_against_the_teacher_saved_model(bench_out
         rows["model-float32.tflite"]["size_bytes"]
 
 
+def test_baselines_learn_from_the_same_training_split_and_score_the_same_examples(bench_out,
+                                                                                 bench_splits):
+    from albert_tf.bench.baselines import classification_baselines
+    from albert_tf.data import subset
+
+    results = json.loads((bench_out / "results.json").read_text())
+    baselines = {b["baseline"]: b for b in results["baselines"]}
+    assert list(baselines) == ["majority class", "TF-IDF + LR"]
+    # --train-limit 400 and --eval-limit 40: the fixture's training split, the artifacts'
+    # 40 test examples (a seeded subset of its 100).
+    test = subset(bench_splits[2], 40, seed=0)
+    expected = classification_baselines(bench_splits[0], test)
+    for row in expected:
+        assert baselines[row.name]["accuracy"] == round(row.accuracy, 4)
+        assert baselines[row.name]["train_examples"] == 400
+    for row in results["artifacts"]:
+        paired = row["paired_vs_tfidf"]
+        assert paired["examples"] == 40 and paired["low"] <= paired["difference"] <= paired["high"]
+        assert paired["difference"] == pytest.approx(
+            row["accuracy"] - baselines["TF-IDF + LR"]["accuracy"], abs=1e-3)
+    markdown = (bench_out / "report.md").read_text()
+    assert "| TF-IDF + LR (baseline) | baseline |" in markdown
+    assert "| majority class (baseline) | baseline |" in markdown
+    assert "accuracy minus TF-IDF + LR's on the same 40 test examples" in markdown
+
+
 def test_peak_memory_is_read_in_a_child_process_that_runs_the_artifact(bench_files):
     from albert_tf.bench.memory import peak_memory
 
@@ -107,6 +133,7 @@ def test_report_puts_runs_side_by_side(bench_out, tmp_path):
     # Row groups are named by title and folder (runs of one recipe share its name).
     assert f"| **second-run ({second})** |" in markdown
     assert f"| **{first_title} ({bench_out})** |" in markdown
+    assert markdown.count("| TF-IDF + LR (baseline) |") == 2  # each run keeps its own
     combined = json.loads((out / "results.json").read_text())
     assert len(combined["runs"]) == 2
     assert (out / "report.html").read_text().count("class=\"group\"") == 2

@@ -7,6 +7,8 @@ import pytest
 
 from albert_tf.cli import main
 
+pytestmark = pytest.mark.slow  # whole recipe runs on real data
+
 RECIPE = "tests/recipe/tiny.yaml"
 STAGES = ["teacher", "student", "distill", "prune", "export", "report"]
 
@@ -34,6 +36,14 @@ def test_every_stage_leaves_a_manifest_and_the_report_measures_artifacts(run_dir
     assert rows["model-dynamic-int8.tflite"]["size_bytes"] * 2 < \
         rows["model-float32.tflite"]["size_bytes"]
     assert results["test_examples"] == 40 and results["gates_passed"]
+    # Baselines learned from the recipe's 120 training examples, scored on the same 40.
+    assert [b["baseline"] for b in results["baselines"]] == ["majority class", "TF-IDF + LR"]
+    assert {b["train_examples"] for b in results["baselines"]} == {120}
+    assert results["gated_artifact"] == "model-dynamic-int8.tflite"
+    assert rows["model-dynamic-int8.tflite"]["paired_vs_tfidf"]["examples"] == 40
+    report = (run_dir / "report" / "report.md").read_text()
+    assert "| TF-IDF + LR (baseline) |" in report
+    assert "model-dynamic-int8.tflite (gated) " in report
     # The student also learned from unlabelled training-split texts, none of them labelled,
     # dev or test texts (the distiller leaves those out).
     distill = json.loads((run_dir / "distill" / "manifest.json").read_text())["metrics"]

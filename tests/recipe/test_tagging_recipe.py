@@ -9,6 +9,8 @@ import pytest
 
 from albert_tf.cli import main
 
+pytestmark = pytest.mark.slow  # whole recipe runs on real data
+
 RECIPE = "tests/recipe/tiny_tagging.yaml"
 STAGES = ["teacher", "prune", "distill", "export", "report"]
 
@@ -52,6 +54,14 @@ def test_every_stage_runs_in_order_and_the_report_scores_each_artifact(run_dir):
     assert rows["model-dynamic-int8.tflite"]["size_bytes"] < \
         rows["model-float32.tflite"]["size_bytes"]
     assert rows["model-float32.tflite"]["speedup"] > 0
+    # Baselines learned from the recipe's 200 training sentences, scored on the same 40.
+    baselines = {b["baseline"]: b for b in results["baselines"]}
+    assert list(baselines) == ["majority tag", "most frequent tag"]
+    assert baselines["most frequent tag"]["train_examples"] == 200
+    assert baselines["most frequent tag"]["accuracy"] > baselines["majority tag"]["accuracy"]
+    report = (run_dir / "report" / "report.md").read_text()
+    assert "| most frequent tag (baseline) |" in report
+    assert "| majority tag (baseline) |" in report
     assert (run_dir / "report" / "report.md").read_text().startswith("# tiny-tagging")
 
 
