@@ -191,8 +191,8 @@ def main(argv=None) -> int:
     from albert_tf.compress.distill import DistillConfig, StudentInit, build_student, distill
     from albert_tf.data import Splits
     from albert_tf.models import load_classifier
-    from albert_tf.train.job import DataSpec, FinetuneJob, load_splits, run_finetune_job
     from albert_tf.train.finetune import FinetuneConfig
+    from albert_tf.train.job import DataSpec, FinetuneJob, load_splits, run_finetune_job
 
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)

@@ -56,12 +56,15 @@ def main(argv=None) -> int:
     from albert_tf.tagging.distill import TokenDistillConfig, distill_tagger
     from albert_tf.tagging.export import export_tagger_tflite, tflite_word_predictions
     from albert_tf.tagging.metrics import tagging_report
-    from albert_tf.tagging.model import save_token_classifier
+    from albert_tf.tagging.model import load_token_classifier, save_token_classifier
     from albert_tf.tagging.pipeline import INPUT_NAMES, evaluate_tagger
     from albert_tf.tagging.prune import structured_prune_tagger
-    from albert_tf.tagging.train import TagFinetuneJob, TaggingDataSpec, load_tagging_splits, \
-        run_tag_finetune_job
-    from albert_tf.tagging.model import load_token_classifier
+    from albert_tf.tagging.train import (
+        TagFinetuneJob,
+        TaggingDataSpec,
+        load_tagging_splits,
+        run_tag_finetune_job,
+    )
     from albert_tf.train.config import FinetuneConfig
 
     out = Path(args.out)
@@ -76,7 +79,8 @@ def main(argv=None) -> int:
                                               learning_rate=1e-3, patience=0))
     started = time.perf_counter()
     teacher_run = out / "teacher"
-    teacher_metrics = run_tag_finetune_job(job, teacher_run, resume=(teacher_run / "checkpoints").exists(), verbose=2)
+    teacher_metrics = run_tag_finetune_job(
+        job, teacher_run, resume=(teacher_run / "checkpoints").exists(), verbose=2)
     teacher_seconds = time.perf_counter() - started
     teacher = load_token_classifier(teacher_run / "model")
     tag_names = teacher_metrics["tag_names"]

@@ -188,10 +188,14 @@ def main(argv=None) -> int:
 
     from albert_tf.compress.distill import DistillConfig, distill
     from albert_tf.compress.distill.augment import training_split_texts
+    from albert_tf.compress.prune import (
+        PruneConfig,
+        StructuredPruneConfig,
+        UnstructuredPruneConfig,
+        prune,
+        structured_prune,
+    )
     from albert_tf.data import Splits
-    from albert_tf.compress.prune import (PruneConfig, StructuredPruneConfig,
-                                          UnstructuredPruneConfig, prune,
-                                          structured_prune)
     from albert_tf.evaluate import evaluate, write_json
     from albert_tf.models import load_classifier, save_classifier
     from albert_tf.text import make_dataset

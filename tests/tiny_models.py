@@ -1,14 +1,37 @@
-"""A tiny keras-hub ALBERT classifier fitted deterministically, for fixtures across folders.
+"""A tiny keras-hub ALBERT classifier fitted deterministically, and a task it learns for sure.
 
-A tiny post-LN ALBERT sometimes collapses to one constant answer during a short fit (about one
-random start in three did). Seeded weights (drawn here: keras.utils.set_random_seed would clear
-TF's kernel cache under other fixtures' live tokenizers), no dropout and a seeded shuffle make
-the fit repeatable, and seed 0 is one that does not collapse for the shapes used here.
+The fit owns its randomness: weights drawn from `numpy.random.default_rng(seed)` (not
+keras.utils.set_random_seed, which would clear TF's kernel cache under other fixtures' live
+tokenizers), no dropout, and a shuffle order that depends on `seed` alone
+(`albert_tf.data.batches`). So a fixture gives the same model whatever ran before it.
+
+Sentiment is not a task for such a model: from 400 snippets it ends near the majority class, on
+one side or the other depending on the order it saw them in. `word_presence_task` relabels real
+snippets by whether they contain a word; the bench parent learns that to 0.92-0.93 test accuracy
+for each of seeds 0-3, where either constant answer scores about 0.5.
 """
+
+import re
+
+import numpy as np
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words and punctuation marks."""
+    return re.findall(r"\w+|[^\w\s]", text.lower())
+
+
+def word_presence_task(examples, word: str = "the"):
+    """`examples` (texts and pairs kept) labelled 1 where the text contains `word`, else 0."""
+    from albert_tf.data import TextExamples
+
+    labels = np.array([int(word in words(t)) for t in examples.texts], dtype=np.int32)
+    return TextExamples(list(examples.texts), examples.pairs, labels, [f"no-{word}", word],
+                        f"has-{word}")
 
 
 def fit_tiny_albert_classifier(sentencepiece_model, train, sequence_length: int, *, epochs: int,
-                               batch_size: int, **backbone_shape):
+                               batch_size: int, seed: int = 0, **backbone_shape):
     """An `AlbertTextClassifier` (2 classes) of `backbone_shape`, fitted to `train`."""
     import keras
     import keras_hub
@@ -25,7 +48,7 @@ def fit_tiny_albert_classifier(sentencepiece_model, train, sequence_length: int,
         max_sequence_length=sequence_length, dropout=0.0, **backbone_shape)
     model = keras_hub.models.AlbertTextClassifier(backbone, num_classes=2,
                                                   preprocessor=preprocessor, dropout=0.0)
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     for weight in model.weights:
         value = weight.numpy()
         if value.std() > 0:  # randomly initialised (kernels, embeddings); keep ones and zeros
@@ -34,7 +57,7 @@ def fit_tiny_albert_classifier(sentencepiece_model, train, sequence_length: int,
     model.compile(optimizer=keras.optimizers.Adam(1e-3),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     dataset = make_dataset(train, model.preprocessor, batch_size=batch_size, shuffle=True,
-                           seed=0)
+                           seed=seed)
     with detached_preprocessor(model):
         model.fit(dataset, epochs=epochs, verbose=0)
     return model

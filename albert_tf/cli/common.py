@@ -11,7 +11,7 @@ def _number_type(parse, is_allowed, allowed: str):
         try:
             value = parse(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {allowed}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"expected {allowed}, got {text!r}") from None
         if not is_allowed(value):
             raise argparse.ArgumentTypeError(f"expected {allowed}, got {value}")
         return value

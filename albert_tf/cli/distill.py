@@ -1,7 +1,15 @@
 """`albert-tf distill`: distil a fine-tuned teacher into a smaller ALBERT student."""
 
-from albert_tf.cli.common import (add_data_arguments, data_spec, fraction, non_negative_float,
-                                  non_negative_int, positive_float, positive_int, unit_interval)
+from albert_tf.cli.common import (
+    add_data_arguments,
+    data_spec,
+    fraction,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    unit_interval,
+)
 
 
 def register(subparsers):
@@ -109,8 +117,7 @@ def _load_teacher(name: str, label_names: list, sequence_length):
 def run(args) -> int:
     import keras
 
-    from albert_tf.compress.distill import (DistillConfig, StudentInit, build_student, distill,
-                                            parse_layer_map)
+    from albert_tf.compress.distill import DistillConfig, StudentInit, build_student, distill, parse_layer_map
     from albert_tf.compress.distill.augment import requested_unlabelled_texts
     from albert_tf.data import Splits
     from albert_tf.train.job import load_splits

@@ -1,7 +1,14 @@
 """`albert-tf finetune`: fine-tune a classifier on a data source and evaluate it."""
 
-from albert_tf.cli.common import (add_data_arguments, data_spec, fraction, non_negative_float,
-                                  non_negative_int, positive_float, positive_int)
+from albert_tf.cli.common import (
+    add_data_arguments,
+    data_spec,
+    fraction,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 
 
 def register(subparsers):
@@ -29,7 +36,8 @@ def register(subparsers):
     train.add_argument("--learning-rate", type=positive_float, default=5e-5)
     train.add_argument("--weight-decay", type=non_negative_float, default=0.01)
     train.add_argument("--warmup-fraction", type=fraction, default=0.1)
-    train.add_argument("--clip-norm", type=non_negative_float, default=1.0, help="global gradient norm; 0 off")
+    train.add_argument("--clip-norm", type=non_negative_float, default=1.0,
+                       help="global gradient norm; 0 off")
     train.add_argument("--patience", type=non_negative_int, default=2,
                        help="early-stopping patience in epochs; 0 disables (default: 2)")
     train.add_argument("--precision", default="float32",

@@ -23,7 +23,7 @@ def _check_text(text: str, where: str) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # argv bytes that were not UTF-8 arrive as lone surrogates
-        raise UserError(f"{where} is not valid UTF-8 text")
+        raise UserError(f"{where} is not valid UTF-8 text") from None
     if not text.strip():
         raise UserError(f"{where} is empty: give a non-empty text")
     return text
@@ -45,7 +45,7 @@ def read_texts(args) -> list[str]:
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError:
-                raise UserError(f"{path} line {number} is not valid UTF-8")
+                raise UserError(f"{path} line {number} is not valid UTF-8") from None
             texts.append(_check_text(line, f"{path} line {number}"))
         return texts
     if not args.texts:

@@ -2,8 +2,14 @@
 
 import argparse
 
-from albert_tf.cli.common import (add_data_arguments, data_spec, fraction, non_negative_int,
-                                  positive_float, positive_int)
+from albert_tf.cli.common import (
+    add_data_arguments,
+    data_spec,
+    fraction,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 
 
 def _pair(separator: str, what: str):
@@ -12,7 +18,7 @@ def _pair(separator: str, what: str):
         try:
             first, second = (int(p) for p in parts)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
         if first < 0 or second < 1:
             raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
         return first, second
@@ -90,8 +96,7 @@ def register(subparsers):
 
 def config_from_args(args):
     """The `PruneConfig` the arguments describe."""
-    from albert_tf.compress.prune import (PruneConfig, StructuredPruneConfig,
-                                          UnstructuredPruneConfig)
+    from albert_tf.compress.prune import PruneConfig, StructuredPruneConfig, UnstructuredPruneConfig
 
     structured = None
     if (args.heads_fraction or args.ffn_fraction or args.depth or args.keep_groups

@@ -83,7 +83,8 @@ class TextExamples:
             )
         if self.labels.shape[0] != n:
             raise ValueError(
-                f"`labels` must have one entry per text. Received: {self.labels.shape[0]} labels and {n} texts"
+                f"`labels` must have one entry per text. Received: {self.labels.shape[0]} labels "
+                f"and {n} texts"
             )
         if self.label_names:
             if n and (self.labels.min() < 0 or self.labels.max() >= len(self.label_names)):
@@ -99,7 +100,8 @@ class TextExamples:
             if len(self.assigned_splits) != n or unknown:
                 raise ValueError(
                     f"`assigned_splits` must give one of {SPLIT_NAMES} per text. "
-                    f"Received: {len(self.assigned_splits)} entries for {n} texts, unknown names {sorted(unknown)}"
+                    f"Received: {len(self.assigned_splits)} entries for {n} texts, "
+                    f"unknown names {sorted(unknown)}"
                 )
 
     def __len__(self) -> int:

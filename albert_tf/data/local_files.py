@@ -208,7 +208,8 @@ def _label_ids(
     names = sorted({str(v) for v in values})
     if num_classes is not None and len(names) > num_classes:
         raise UserError(
-            f"{path.name}: {len(names)} distinct labels ({', '.join(names[:10])}) but num_classes is {num_classes}"
+            f"{path.name}: {len(names)} distinct labels ({', '.join(names[:10])}) "
+            f"but num_classes is {num_classes}"
         )
     index = {name: i for i, name in enumerate(names)}
     return np.array([index[str(v)] for v in values], np.int32), names

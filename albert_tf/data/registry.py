@@ -127,13 +127,15 @@ def download_pinned_file(pin: RegistryPin, destination: Path) -> Path:
     files = [p for p in destination.iterdir() if p.is_file()]
     if len(files) != 1:
         raise UserError(
-            f"downloading {pin.describe()} produced {len(files)} files ({[p.name for p in files]}), expected 1"
+            f"downloading {pin.describe()} produced {len(files)} files "
+            f"({[p.name for p in files]}), expected 1"
         )
     path = files[0]
     digest = sha256_of_file(path)
     if digest != pin.sha256:
         raise UserError(
-            f"{path.name} from the registry has sha256 {digest}, but {pin.describe()} is pinned to {pin.sha256}; "
+            f"{path.name} from the registry has sha256 {digest}, "
+            f"but {pin.describe()} is pinned to {pin.sha256}; "
             "the index or mirror serves a different file, so it is not used"
         )
     logger.info("downloaded %s in %.1f s, sha256 verified", path.name, time.monotonic() - started)

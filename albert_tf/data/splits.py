@@ -162,7 +162,8 @@ def _checked_fractions(fractions: Sequence[float]) -> tuple[float, float, float]
     values = tuple(float(f) for f in fractions)
     if len(values) != 3 or any(f < 0 for f in values) or abs(sum(values) - 1) > 1e-6 or values[0] <= 0:
         raise UserError(
-            f"split fractions must be three non-negative numbers (train, dev, test) summing to 1 with train > 0, "
+            f"split fractions must be three non-negative numbers (train, dev, test) summing to 1 "
+            f"with train > 0, "
             f"got {fractions}"
         )
     return values

@@ -64,7 +64,8 @@ def load_tfds(
         import tensorflow_datasets as tfds
     except ImportError:
         raise UserError(
-            f"source {spec!r} needs tensorflow-datasets: pip install 'albert_tf[tfds]' (and a network to download "
+            f"source {spec!r} needs tensorflow-datasets: pip install 'albert_tf[tfds]' "
+            f"(and a network to download "
             f"{name}); without it use a named source or a local .csv/.tsv/.jsonl file"
         ) from None
     try:

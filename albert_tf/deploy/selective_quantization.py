@@ -62,7 +62,7 @@ class SelectiveQuantizationConfig:
     calibration_samples: int = 100
     debug_samples: int = 16
 
-    def validate(self) -> "SelectiveQuantizationConfig":
+    def validate(self) -> SelectiveQuantizationConfig:
         if not 0 <= self.max_accuracy_drop < 1:
             raise UserError(f"max_accuracy_drop must be in [0, 1). "
                             f"Received: {self.max_accuracy_drop}")
@@ -142,8 +142,8 @@ def selective_int8(model, path, representative_data, eval_examples, *,
     from albert_tf.deploy.tflite_export import (
         TFLiteExportConfig,
         convert_to_tflite,
-        representative_inputs,
         report_path,
+        representative_inputs,
         tflite_converter,
         write_atomic,
     )

@@ -91,7 +91,7 @@ class TFLiteExportConfig:
     denylisted_ops: tuple[str, ...] = ()
     denylisted_nodes: tuple[str, ...] = ()
 
-    def validate(self) -> "TFLiteExportConfig":
+    def validate(self) -> TFLiteExportConfig:
         if self.mode not in TFLITE_MODES:
             raise UserError(f"unknown TFLite mode {self.mode!r}: expected one of "
                             f"{', '.join(TFLITE_MODES)}")

@@ -15,4 +15,5 @@ from albert_tf.models.factory import (
 )
 
 __all__ = ["ALBERT_CONFIGS", "MINILM_TEACHER", "build_classifier", "count_parameters",
-           "detached_preprocessor", "load_albert_tokenizer", "load_classifier", "load_label_names", "save_classifier"]
+           "detached_preprocessor", "load_albert_tokenizer", "load_classifier", "load_label_names",
+           "save_classifier"]

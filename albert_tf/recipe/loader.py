@@ -59,7 +59,7 @@ def load_recipe(path: str | os.PathLike, overrides=()):
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
-        raise UserError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})")
+        raise UserError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
     if data is None:
         data = {}
     if not isinstance(data, dict):

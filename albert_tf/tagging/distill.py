@@ -51,7 +51,7 @@ class TokenDistillConfig:
     warmup_fraction: float = 0.1
     seed: int = 0
 
-    def validate(self) -> "TokenDistillConfig":
+    def validate(self) -> TokenDistillConfig:
         checks = [("epochs", self.epochs >= 1), ("batch_size", self.batch_size >= 1),
                   ("learning_rate", self.learning_rate > 0), ("temperature", self.temperature > 0),
                   ("alpha", 0.0 <= self.alpha <= 1.0), ("weight_decay", self.weight_decay >= 0),
@@ -158,16 +158,14 @@ def _with_teacher_logits(teacher, data: TaggedSentences, batch_size: int):
     return {name: np.concatenate(values) for name, values in parts.items()}
 
 
-def _dataset(arrays: dict, batch_size: int, shuffle: bool, seed: int):
-    import tensorflow as tf
+def _dataset(arrays: dict, batch_size: int, shuffle: bool, seed: int, first_pass: int = 0):
+    from albert_tf.data.batches import array_batches
 
-    ds = tf.data.Dataset.from_tensor_slices((
-        {name: arrays[name] for name in INPUT_NAMES},
-        {"labels": arrays["labels"], "teacher_logits": arrays["teacher_logits"]},
-        arrays["weights"]))
-    if shuffle:
-        ds = ds.shuffle(len(arrays["labels"]), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return array_batches(arrays, batch_size, shuffle=shuffle, seed=seed,
+                         first_pass=first_pass).map(
+        lambda b: ({name: b[name] for name in INPUT_NAMES},
+                   {"labels": b["labels"], "teacher_logits": b["teacher_logits"]},
+                   b["weights"]))
 
 
 def distill_tagger(teacher, student, train: TaggedSentences, dev: TaggedSentences,
@@ -227,7 +225,7 @@ def distill_tagger(teacher, student, train: TaggedSentences, dev: TaggedSentence
                         config.epochs)
         if state.epochs_done < config.epochs:
             distiller.fit(
-                _dataset(train_arrays, config.batch_size, True, config.seed),
+                _dataset(train_arrays, config.batch_size, True, config.seed, state.epochs_done),
                 validation_data=_dataset(dev_arrays, config.batch_size, False, 0),
                 epochs=config.epochs, initial_epoch=state.epochs_done,
                 callbacks=[EpochCheckpoint(store, state, 0, len(train))], verbose=verbose)

@@ -44,7 +44,7 @@ class TaggedSentences:
     def __len__(self) -> int:
         return len(self.words)
 
-    def select(self, indices) -> "TaggedSentences":
+    def select(self, indices) -> TaggedSentences:
         """The sentences at `indices`, in that order."""
         return TaggedSentences([self.words[i] for i in indices], [self.tags[i] for i in indices],
                                self.tag_names, self.source)

@@ -1,7 +1,7 @@
 """tf.data pipelines for tagging, word-level prediction and evaluation.
 
 Training batches are `(x, token_labels, weights)`: the preprocessor aligns word tags to
-sub-tokens once, the result is cached, then shuffled and batched every epoch. The weights are
+sub-tokens once into arrays, which are then shuffled and batched every epoch. The weights are
 the first-sub-token mask scaled per batch by `positions / labelled positions`, so Keras' default
 `sum_over_batch_size` loss is exactly the mean cross-entropy over labelled words, and weighted
 accuracy is the accuracy over labelled words (scaling does not change a weighted mean).
@@ -39,27 +39,39 @@ def make_tagging_dataset(data: TaggedSentences, preprocessor, batch_size: int = 
         data: tagged sentences.
         preprocessor: the model's `AlbertTokenClassifierPreprocessor`.
         batch_size: sentences per batch.
-        shuffle: reshuffle every epoch (training); evaluation keeps the order.
+        shuffle: a new order every epoch (training), drawn from `seed` alone (see
+            `albert_tf.data.batches`); evaluation keeps the order.
         seed: shuffle seed.
     """
+    from albert_tf.data.batches import array_batches
+
+    arrays = align_arrays(data, preprocessor)
+    return (array_batches(arrays, batch_size, shuffle=shuffle, seed=seed)
+            .map(lambda b: _normalized_weights({n: b[n] for n in INPUT_NAMES}, b["labels"],
+                                               b["label_weights"]))
+            .prefetch(tf.data.AUTOTUNE))
+
+
+def align_arrays(data: TaggedSentences, preprocessor) -> dict[str, np.ndarray]:
+    """Model inputs, token labels and first-sub-token weights for `data`, as numpy arrays
+    (aligned once, in chunks, through the preprocessor)."""
     preprocessor.word_tokenizer()  # the tokenizer resource must exist before tracing
     words = as_ragged_words(data.words)
     tags = as_ragged_labels(data.tags)
+    names = (*INPUT_NAMES, "labels", "label_weights")
 
     def align(w, t):
         aligned = preprocessor.align(w, t)
-        return ({name: aligned[name] for name in INPUT_NAMES}, aligned["labels"],
-                aligned["label_weights"])
+        return {name: aligned[name] for name in names}
 
-    ds = (tf.data.Dataset.from_tensor_slices((words, tags))
-          .batch(ALIGN_CHUNK)
-          .map(align, num_parallel_calls=tf.data.AUTOTUNE)
-          .unbatch()
-          .apply(tf.data.experimental.assert_cardinality(len(data)))
-          .cache())
-    if shuffle:
-        ds = ds.shuffle(len(data), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).map(_normalized_weights).prefetch(tf.data.AUTOTUNE)
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    for chunk in (tf.data.Dataset.from_tensor_slices((words, tags)).batch(ALIGN_CHUNK)
+                  .map(align, num_parallel_calls=tf.data.AUTOTUNE).as_numpy_iterator()):
+        for name in names:
+            parts[name].append(np.asarray(chunk[name]))
+    length = int(preprocessor.sequence_length)
+    return {name: (np.concatenate(values) if values else np.zeros((0, length), np.int32))
+            for name, values in parts.items()}
 
 
 @dataclasses.dataclass

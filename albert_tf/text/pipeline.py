@@ -1,8 +1,10 @@
 """tf.data pipelines: raw examples -> tokenised, batched, prefetched model inputs.
 
-Tokenisation runs inside tf.data through the model's keras-hub preprocessor, on large
-batches, once: the tokenised examples are cached, then shuffled and batched for every epoch.
-No per-example Python runs on the hot path.
+Tokenisation runs through the model's keras-hub preprocessor on large chunks, once, into
+int32 arrays; every epoch then only gathers rows of those arrays (`albert_tf.data.batches`,
+which also fixes the shuffle order by its own seed). No per-example Python runs on the hot
+path, and a finished dataset holds no tokenizer resource that a later
+`keras.utils.set_random_seed` (which clears TensorFlow's kernel cache) could destroy.
 """
 
 import logging
@@ -11,8 +13,12 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-# Examples are tokenised this many at a time before caching (one preprocessor call each).
+INPUT_NAMES = ("token_ids", "segment_ids", "padding_mask")
+# Texts per preprocessor call.
 TOKENIZE_CHUNK = 1024
+# Up to this many texts one eager call is quicker than building (tracing) a tf.data pipeline,
+# which costs seconds once but then runs about ten times faster per text.
+EAGER_TOKENIZE_LIMIT = 512
 
 
 def raw_inputs(examples):
@@ -21,6 +27,40 @@ def raw_inputs(examples):
     if getattr(examples, "pairs", None) is not None:
         return (texts, np.asarray(examples.pairs, dtype=object))
     return (texts,)
+
+
+def tokenize(preprocessor, texts, pairs=None) -> dict[str, np.ndarray]:
+    """Model inputs for `texts` (and `pairs`) as int32 numpy arrays.
+
+    Args:
+        preprocessor: a keras-hub text classifier preprocessor (its `sequence_length` applies).
+        texts: the (first) texts.
+        pairs: the second texts of text pairs, or None.
+
+    Returns:
+        `{"token_ids", "segment_ids", "padding_mask"}`, each `(len(texts), sequence_length)`;
+        the padding mask is int32, as the backbones declare it (bool tensors cannot cross
+        replicas under tf.distribute).
+    """
+    import tensorflow as tf
+
+    texts = np.asarray(list(texts), dtype=object)
+    inputs = (texts,) if pairs is None else (texts, np.asarray(list(pairs), dtype=object))
+    if 0 < len(texts) <= EAGER_TOKENIZE_LIMIT:
+        batches = [preprocessor(x=tuple(tf.constant(part) for part in inputs))]
+    else:
+        # Keyword `x=`: a positional (texts, pairs) tuple would be read as (x, y).
+        batches = (tf.data.Dataset.from_tensor_slices(inputs).batch(TOKENIZE_CHUNK)
+                   .map(lambda *x: preprocessor(x=x), num_parallel_calls=tf.data.AUTOTUNE)
+                   .as_numpy_iterator())
+    parts: dict[str, list[np.ndarray]] = {}
+    for batch in batches:
+        for name in INPUT_NAMES:
+            parts.setdefault(name, []).append(np.asarray(batch[name], dtype=np.int32))
+    if not parts:
+        length = int(preprocessor.sequence_length)
+        return {name: np.zeros((0, length), np.int32) for name in INPUT_NAMES}
+    return {name: np.concatenate(chunks) for name, chunks in parts.items()}
 
 
 def make_dataset(examples, preprocessor, batch_size: int = 32, shuffle: bool = False,
@@ -32,36 +72,22 @@ def make_dataset(examples, preprocessor, batch_size: int = 32, shuffle: bool = F
         preprocessor: a keras-hub text classifier preprocessor (packs `[CLS] A [SEP] (B [SEP])`
             and truncates to its `sequence_length`).
         batch_size: examples per batch.
-        shuffle: reshuffle every epoch (training); evaluation keeps the order.
+        shuffle: a new order every epoch (training), drawn from `seed` alone; evaluation
+            keeps the order.
         seed: shuffle seed.
         with_labels: yield `(x, y)` pairs; `False` yields only `x` (prediction).
 
     Returns:
         A `tf.data.Dataset` of dicts with `token_ids`, `segment_ids`, `padding_mask`.
     """
-    import tensorflow as tf
+    from albert_tf.data.batches import array_batches
 
-    def features(x):
-        # Keyword `x=`: a positional (texts, pairs) tuple would be read as (x, y).
-        out = preprocessor(x=x)
-        # int32 mask, as the backbones declare it: bool tensors cannot cross replicas
-        # under tf.distribute (MirroredStrategy rejects them).
-        return {**out, "padding_mask": tf.cast(out["padding_mask"], tf.int32)}
-
-    inputs = raw_inputs(examples)
+    arrays = tokenize(preprocessor, examples.texts, getattr(examples, "pairs", None))
     if with_labels:
-        labels = np.asarray(examples.labels, dtype=np.int32)
-        ds = tf.data.Dataset.from_tensor_slices((inputs, labels))
-        tokenize = lambda x, y: (features(x), y)  # noqa: E731
-    else:
-        ds = tf.data.Dataset.from_tensor_slices(inputs)
-        tokenize = features
-    ds = (ds.batch(TOKENIZE_CHUNK)
-            .map(tokenize, num_parallel_calls=tf.data.AUTOTUNE)
-            .unbatch()
-            # Known length: progress bars show totals and Keras needs no "ran out of data".
-            .apply(tf.data.experimental.assert_cardinality(len(examples.texts)))
-            .cache())
-    if shuffle:
-        ds = ds.shuffle(len(examples.texts), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+        arrays["labels"] = np.asarray(examples.labels, dtype=np.int32)
+
+    def split(batch):
+        x = {name: batch[name] for name in INPUT_NAMES}
+        return (x, batch["labels"]) if with_labels else x
+
+    return array_batches(arrays, batch_size, shuffle=shuffle, seed=seed).map(split)

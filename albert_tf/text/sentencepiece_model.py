@@ -11,8 +11,8 @@ lower-casing step.
 import io
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from albert_tf.errors import UserError
 

@@ -48,12 +48,12 @@ def test_structurally_pruned_model_is_faster_than_its_parent(bench_parent, bench
 @pytest.mark.parametrize("artifact", ["parent-dynamic-int8",
                                       "pruned-float32", "pruned-dynamic-int8"])
 def test_compressed_artifacts_stay_inside_the_recipe_accuracy_budget(
-        artifact, bench_parent, bench_pruned, bench_files, bench_splits):
+        artifact, bench_parent, bench_pruned, bench_files, bench_task):
     from albert_tf.deploy import TFLiteRunner
     from albert_tf.deploy.classifier_graph import keras_probabilities, pack_texts
 
     budget = yaml.safe_load(QUICKSTART.read_text())["gates"]["max_accuracy_drop"]
-    test = bench_splits[2]  # the fixed 100-example evaluation subset
+    test = bench_task[2]  # the fixed 100-example evaluation subset, labelled as trained
     labels = np.asarray(test.labels)
     packed = pack_texts(bench_parent, test.texts)
     reference = (keras_probabilities(bench_parent, packed).argmax(-1) == labels).mean()

@@ -71,6 +71,7 @@ def test_in_a_real_process_bad_input_has_no_traceback(files):
     assert_one_line_error(result.returncode, result.stderr.decode(), "UTF-8")
 
 
+@pytest.mark.slow  # a child process loads TensorFlow and a model
 def test_argument_bytes_that_are_not_utf8(files):
     text = b"caf\xe9".decode("utf-8", "surrogateescape")  # what Python makes of such argv
     result = albert_tf("predict", "--model-dir", str(files), text)

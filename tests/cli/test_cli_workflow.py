@@ -11,6 +11,8 @@ import pytest
 
 from albert_tf.cli import main
 
+pytestmark = pytest.mark.slow  # fine-tuning runs on real data, killed and resumed
+
 SMALL_JOB = ["--data", "rotten-tomatoes", "--model", "albert-tiny", "--vocab-size", "500",
              "--train-limit", "160", "--dev-limit", "40", "--test-limit", "40",
              "--sequence-length", "32", "--batch-size", "16", "--learning-rate", "1e-3"]

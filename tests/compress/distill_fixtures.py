@@ -6,11 +6,11 @@ snippets). Models are keras-hub BERT / ALBERT backbones with a few hundred WordP
 """
 
 import collections
-import re
 
 import keras
 import keras_hub
 import numpy as np
+from tiny_models import words
 
 SEQUENCE_LENGTH = 32
 RESERVED_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -56,11 +56,6 @@ def randomize_weights(model, seed=0, scale=0.3):
             values += 1.0
         variable.assign(values.astype(variable.dtype))
     return model
-
-
-def words(text):
-    """Lower-cased words and punctuation marks, as the WordPiece vocabulary sees them."""
-    return re.findall(r"\w+|[^\w\s]", text.lower())
 
 
 def has_the(texts):

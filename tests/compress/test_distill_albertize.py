@@ -8,9 +8,9 @@ from distill_fixtures import randomize_weights, tiny_bert_teacher, wordpiece_voc
 
 from albert_tf.compress.distill import albertize_student, factorize_embeddings, feature_model
 from albert_tf.compress.distill.albertize import helmert_basis
-from albert_tf.compress.distill.tokenization import tokenize
 from albert_tf.errors import UserError
 from albert_tf.models import load_classifier, save_classifier
+from albert_tf.text import tokenize
 
 
 @pytest.fixture(scope="module")

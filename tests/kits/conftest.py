@@ -17,6 +17,7 @@ import pytest
 from kit_helpers import EDGE_KIT, SEQUENCE_LENGTH, SERVING_KIT, kit_venv, load_kit_module
 from tiny_models import fit_tiny_albert_classifier
 
+
 @pytest.fixture(scope="session")
 def edge_kit():
     """`export/edge/classify.py` imported as a module."""

@@ -40,7 +40,7 @@ class _TFServingRestHandler(BaseHTTPRequestHandler):
     loaded = None
     requests = []
 
-    def do_POST(self):  # noqa: N802 (http.server's naming)
+    def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).requests.append((self.path, body))
         if self.path not in (f"/v1/models/{MODEL}:predict",
@@ -105,7 +105,7 @@ def test_grpc_request_proto(serving_client):
     tensor = request.inputs["text"]
     assert tensor.dtype == types_pb2.DT_STRING
     assert [d.size for d in tensor.tensor_shape.dim] == [2]
-    assert list(tensor.string_val) == [b"a fine film", "héllo".encode("utf-8")]
+    assert list(tensor.string_val) == [b"a fine film", "héllo".encode()]
     pair = serving_client.grpc_request(["a"], ["b"], model=MODEL)
     assert sorted(pair.inputs) == ["text", "text_pair"] and not pair.model_spec.HasField("version")
 
@@ -150,7 +150,7 @@ def test_grpc_predictions_match_keras(serving_client, served, albert_classifier,
     received = []
 
     class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
-        def Predict(self, request, context):  # noqa: N802 (gRPC's naming)
+        def Predict(self, request, context):
             received.append(request)
             if request.model_spec.name != MODEL:
                 context.abort(grpc.StatusCode.NOT_FOUND, "Servable not found")

@@ -2,8 +2,14 @@ import numpy as np
 import pytest
 
 from albert_tf.errors import UserError
-from albert_tf.models import (ALBERT_CONFIGS, build_classifier, count_parameters,
-                              load_classifier, load_label_names, save_classifier)
+from albert_tf.models import (
+    ALBERT_CONFIGS,
+    build_classifier,
+    count_parameters,
+    load_classifier,
+    load_label_names,
+    save_classifier,
+)
 
 TEXTS = ["an honest, moving film", "a tedious mess", "Café crème, naïve résumé 😀"]
 

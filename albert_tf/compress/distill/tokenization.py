@@ -1,4 +1,4 @@
-"""Tokenising once into arrays, and deciding whether teacher and student share a tokenizer.
+"""Whether teacher and student share a tokenizer, and a student's own preprocessor.
 
 Soft labels compare two logit vectors per text, so they work whatever each model's tokenizer
 is. Hidden states and attention are compared position by position, which is only meaningful
@@ -9,53 +9,13 @@ from __future__ import annotations
 
 import logging
 
-import numpy as np
-
 from albert_tf.errors import UserError
 
 logger = logging.getLogger(__name__)
 
-# Texts per preprocessor call.
-TOKENIZE_CHUNK = 1024
-# Up to this many texts one eager call is quicker than building (tracing) a tf.data pipeline,
-# which costs seconds once but then runs about ten times faster per text.
-EAGER_TOKENIZE_LIMIT = 512
-
 # Tokenizer settings that do not change which ids a text gets.
 _IRRELEVANT_CONFIG_KEYS = {"name", "dtype", "trainable", "vocabulary", "proto", "merges",
                            "sequence_length"}
-
-
-def tokenize(preprocessor, texts, pairs=None) -> dict[str, np.ndarray]:
-    """Model inputs for `texts` (and `pairs`) as int32 numpy arrays.
-
-    Args:
-        preprocessor: a keras-hub text classifier preprocessor (its `sequence_length` applies).
-        texts: the (first) texts.
-        pairs: the second texts of text pairs, or None.
-
-    Returns:
-        `{"token_ids", "segment_ids", "padding_mask"}`, each `(len(texts), sequence_length)`.
-    """
-    import tensorflow as tf
-
-    texts = np.asarray(list(texts), dtype=object)
-    inputs = (texts,) if pairs is None else (texts, np.asarray(list(pairs), dtype=object))
-    if 0 < len(texts) <= EAGER_TOKENIZE_LIMIT:
-        batches = [preprocessor(x=tuple(tf.constant(part) for part in inputs))]
-    else:
-        batches = (tf.data.Dataset.from_tensor_slices(inputs).batch(TOKENIZE_CHUNK)
-                   .map(lambda *x: preprocessor(x=x), num_parallel_calls=tf.data.AUTOTUNE)
-                   .as_numpy_iterator())
-    parts: dict[str, list[np.ndarray]] = {}
-    for batch in batches:
-        for name in ("token_ids", "segment_ids", "padding_mask"):
-            parts.setdefault(name, []).append(np.asarray(batch[name], dtype=np.int32))
-    if not parts:
-        length = int(preprocessor.sequence_length)
-        return {name: np.zeros((0, length), np.int32)
-                for name in ("token_ids", "segment_ids", "padding_mask")}
-    return {name: np.concatenate(chunks) for name, chunks in parts.items()}
 
 
 def _tokenizer_signature(preprocessor):
