@@ -198,6 +198,22 @@ class GatesSection:
         return checks
 
 
+def check_sharing_student(student: StudentInit, share_groups: int) -> None:
+    """Annealed sharing starts from distinct layers: an albertized student with one layer per
+    call, whose calls `share_groups` divides."""
+    if student.method != "albertize":
+        raise UserError(f"distill.share_groups needs student.method 'albertize'. Received: "
+                        f"student.method={student.method!r}")
+    calls = student.num_layers
+    if calls is not None and student.num_groups != calls:
+        raise UserError("distill.share_groups starts from distinct layers: set student.num_groups "
+                        f"equal to student.num_layers. Received: num_groups={student.num_groups}, "
+                        f"num_layers={calls}")
+    if (calls or student.num_groups) % share_groups:
+        raise UserError(f"distill.share_groups must divide the student's {calls or student.num_groups} "
+                        f"encoder calls. Received: share_groups={share_groups}")
+
+
 @dataclass
 class Recipe:
     """A whole pipeline; see the module docstring for the YAML form.
@@ -220,6 +236,8 @@ class Recipe:
     def __post_init__(self):
         if self.distill is not None and self.student is None:
             raise UserError("distill needs a student section (what to distil into)")
+        if self.distill is not None and self.distill.share_groups:
+            check_sharing_student(self.student, self.distill.share_groups)
         if self.gates.artifact not in self.export.tflite_modes:
             raise UserError(f"gates.artifact {self.gates.artifact!r} is not among "
                             f"export.tflite_modes {self.export.tflite_modes}")

@@ -100,12 +100,17 @@ def test_existing_version_is_not_overwritten(serving_export, tiny_classifier, ar
         export_saved_model(tiny_classifier, artifacts_dir / "serving", "sentiment", 0)
 
 
-def test_keras_int8_weights_in_a_second_model(tiny_classifier, label_names, artifacts_dir):
+def test_keras_int8_weights_in_a_second_model(tiny_classifier, label_names, artifacts_dir,
+                                              serving_export, tmp_path):
+    import shutil
+
     import tensorflow as tf
 
     from albert_tf.deploy import export_saved_model
 
-    root = artifacts_dir / "serving"
+    # A copy of the served folder: the shared one stays as other tests expect it.
+    root = tmp_path / "serving"
+    shutil.copytree(artifacts_dir / "serving", root)
     report = export_saved_model(tiny_classifier, root, "sentiment-int8", 1,
                                 label_names=label_names, keras_int8=True, parity_texts=[
                                     "A gripping, beautifully acted film.", "Terrible.", ""])

@@ -52,6 +52,11 @@ class DistillConfig:
             `keras.utils.set_random_seed` before building the models).
         cache_dtype: storage type of cached hidden states and attention ("float16" halves the
             disk; logits are always float32).
+        share_groups: anneal cross-layer sharing into this many shared layer groups (0: off).
+            The student starts with one distinct layer per encoder call (albertize with
+            `num_groups = num_layers`); over the `epochs`, each group's layers are pulled to
+            their mean until identical, then tied (`albert_tf.compress.distill.sharing`).
+        share_tie_epochs: with `share_groups`, epochs of distillation after tying.
     """
 
     temperature: float = 2.0
@@ -72,6 +77,8 @@ class DistillConfig:
     augment_min_words: int = 4
     seed: int = 0
     cache_dtype: str = "float16"
+    share_groups: int = 0
+    share_tie_epochs: int = 1
 
     def __post_init__(self):
         self.layer_map = tuple((int(s), int(t)) for s, t in self.layer_map)
@@ -80,7 +87,8 @@ class DistillConfig:
             raise UserError(f"temperature must be > 0. Received: {self.temperature}")
         if not 0.0 <= self.alpha <= 1.0:
             raise UserError(f"alpha must lie in [0, 1]. Received: {self.alpha}")
-        for name in ("hidden_weight", "attention_weight", "weight_decay", "clip_norm", "patience"):
+        for name in ("hidden_weight", "attention_weight", "weight_decay", "clip_norm", "patience",
+                     "share_groups", "share_tie_epochs"):
             if getattr(self, name) < 0:
                 raise UserError(f"{name} must be >= 0. Received: {getattr(self, name)}")
         if self.epochs < 1 or self.batch_size < 1:

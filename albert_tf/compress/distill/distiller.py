@@ -341,12 +341,68 @@ def distill(teacher, student, data, config: DistillConfig | None = None,
     ...                            DistillConfig(epochs=4, temperature=2, alpha=0.8),
     ...                            run_dir="runs/distill")  # doctest: +SKIP
     """
+    config = config or DistillConfig()
+    if config.share_groups:
+        return _distill_with_sharing(teacher, student, data, config, run_dir, resume,
+                                     unlabelled_texts, verbose)
+    return _distill_phase(teacher, student, data, config, run_dir, resume, unlabelled_texts,
+                          verbose)
+
+
+def _distill_with_sharing(teacher, student, data, config: DistillConfig, run_dir, resume: bool,
+                          unlabelled_texts, verbose):
+    """Anneal the student's distinct layers into `config.share_groups` groups, tie them, and
+    distil the tied student `config.share_tie_epochs` more epochs (`sharing` module)."""
+    from albert_tf.compress.distill.sharing import layer_calls, sharing_gap, target_groups, tie_layers
+
+    target_groups(len(layer_calls(student)), config.share_groups)  # checked before any work
+    if run_dir is None:
+        run_dir = tempfile.mkdtemp(prefix="albert_tf_distill_")
+    run_dir = Path(run_dir)
+    cache = run_dir / "teacher_cache"  # both phases read one teacher cache
+    gap_before = sharing_gap(student, config.share_groups)
+    student, annealed = _distill_phase(teacher, student, data, config, run_dir / "anneal", resume,
+                                       unlabelled_texts, verbose, teacher_cache=cache)
+    gap_after = sharing_gap(student, config.share_groups)
+    tied = tie_layers(student, config.share_groups)
+    metrics = {"sharing": {"groups": config.share_groups, "gap_before": gap_before,
+                           "gap_after_anneal": gap_after, "anneal": _phase_summary(annealed)}}
+    if config.share_tie_epochs:
+        tie_config = dataclasses.replace(config, share_groups=0, epochs=config.share_tie_epochs)
+        tied, final = _distill_phase(teacher, tied, data, tie_config, run_dir / "tied", resume,
+                                     unlabelled_texts, verbose, teacher_cache=cache)
+    else:
+        # Measured like any run, with no further training.
+        tie_config = dataclasses.replace(config, share_groups=0, epochs=1, learning_rate=1e-12)
+        tied, final = _distill_phase(teacher, tied, data, tie_config, run_dir / "tied", resume,
+                                     unlabelled_texts, verbose, teacher_cache=cache, train=False)
+    final.update(metrics)
+    final["config"] = dataclasses.asdict(config)
+    _atomic_write_json(run_dir / METRICS_FILE, final)
+    return tied, final
+
+
+def _phase_summary(metrics: dict) -> dict:
+    return {k: metrics[k] for k in ("epochs_done", "history", "seconds") if k in metrics} | {
+        name: {"student": metrics[name]["student"]["accuracy"],
+               "agreement": metrics[name]["agreement"]}
+        for name in ("dev", "test") if name in metrics}
+
+
+def _distill_phase(teacher, student, data, config: DistillConfig, run_dir, resume: bool,
+                   unlabelled_texts, verbose, teacher_cache: Path | None = None,
+                   train: bool = True):
+    """One distillation run (see `distill`); with `config.share_groups`, the annealing one.
+
+    Args:
+        teacher_cache: where the teacher's outputs are cached (default `run_dir/teacher_cache`).
+        train: False measures the student as it is (no optimizer step).
+    """
     from albert_tf.models import count_parameters, save_classifier
     from albert_tf.train.checkpoint import CheckpointStore, TrainingState
     from albert_tf.train.finetune import EpochCheckpoint
 
     started = time.perf_counter()
-    config = config or DistillConfig()
     train, dev, test = _splits(data)
     if len(train) == 0:
         raise UserError("no training examples to distil on")
@@ -381,7 +437,7 @@ def distill(teacher, student, data, config: DistillConfig | None = None,
     student_inputs = tokenize(student.preprocessor, texts, pairs)
     teacher_inputs = student_inputs if shared else tokenize(teacher.preprocessor, texts, pairs)
 
-    cache_dir = run_dir / "teacher_cache"
+    cache_dir = teacher_cache or run_dir / "teacher_cache"
     cached = teacher_outputs(
         teacher, teacher_inputs, cache_dir / "train",
         hidden_indices=[t for _, t in plan.hidden_pairs],
@@ -421,15 +477,21 @@ def distill(teacher, student, data, config: DistillConfig | None = None,
         logger.info("resuming distillation after epoch %d of %d", state.epochs_done, config.epochs)
     elif resume:
         logger.info("no checkpoint in %s: starting from the beginning", run_dir)
-    if state.epochs_done < config.epochs and not state.stopped_early:
+    if config.share_groups:
+        from albert_tf.compress.distill.sharing import SharingAnneal
+
+        callbacks.append(SharingAnneal(student, config.share_groups,
+                                       steps_per_epoch * config.epochs, model.optimizer))
+    if train and state.epochs_done < config.epochs and not state.stopped_early:
         callbacks.append(EpochCheckpoint(store, state, config.patience, len(texts)))
         # A resumed run starts at the epoch it stopped at, and sees that epoch's order.
         dataset = distillation_dataset(student_inputs, targets, config.batch_size, shuffle=True,
                                        seed=config.seed, first_pass=state.epochs_done)
         model.fit(dataset, epochs=config.epochs, initial_epoch=state.epochs_done, shuffle=False,
                   callbacks=callbacks, verbose=verbose)
-    if dev is not None:
-        store.restore_best(model, state)  # the best dev epoch's student
+    if dev is not None and train and not config.share_groups:
+        # The best dev epoch's student; annealing keeps the last, whose layers are tied.
+        store.restore_best(model, state)
 
     metrics = {
         "teacher_cache": "reused" if cached.reused else "computed",
