@@ -44,9 +44,17 @@ def build_report(ctx) -> dict:
     if shipped is None:
         raise UserError(f"the gates judge {recipe.gates.artifact!r}, but export/ has no "
                         f"model-{recipe.gates.artifact}.tflite")
+    teacher_tflite = next((r for r in rows if r["role"] == "teacher" and r["kind"] == "tflite"),
+                          None)
+    paired = shipped.get("paired_vs_tfidf")
     gates = recipe.gates.judge(
         None if teacher is None else teacher["accuracy"] - shipped["accuracy"],
-        shipped.get("speedup_vs_teacher_tflite"), shipped["size_bytes"])
+        shipped.get("speedup_vs_teacher_tflite"), shipped["size_bytes"],
+        retention=None if not teacher or not teacher["accuracy"]
+        else shipped["accuracy"] / teacher["accuracy"],
+        size_reduction=None if teacher_tflite is None
+        else teacher_tflite["size_bytes"] / shipped["size_bytes"],
+        margin=None if paired is None else paired["difference"])
     results.update(recipe=recipe.name, test_examples=len(test), gates=gates,
                    gated_artifact=shipped["artifact"],
                    gates_passed=all(check["passed"] for check in gates))

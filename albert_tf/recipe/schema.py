@@ -166,24 +166,43 @@ class GatesSection:
         min_speedup: smallest allowed teacher float32 TFLite latency / artifact latency
             (first thread count of `bench.threads`).
         max_size_mb: largest allowed artifact size in MB (10^6 bytes).
+        min_retention: smallest allowed artifact accuracy / teacher accuracy (0.97: keeps
+            97 % of the teacher).
+        min_size_reduction: smallest allowed teacher float32 TFLite size / artifact size.
+        min_margin_over_baseline: smallest allowed artifact accuracy minus the TF-IDF +
+            logistic-regression baseline's, on the same test examples (classification).
     """
 
     artifact: str = "dynamic-int8"
     max_accuracy_drop: float | None = None
     min_speedup: float | None = None
     max_size_mb: float | None = None
+    min_retention: float | None = None
+    min_size_reduction: float | None = None
+    min_margin_over_baseline: float | None = None
 
     def __post_init__(self):
-        for name in ("max_accuracy_drop", "min_speedup", "max_size_mb"):
+        if self.min_retention is not None and not 0 <= self.min_retention <= 2:
+            raise UserError(f"min_retention must lie in [0, 2] (a ratio of accuracies). "
+                            f"Received: {self.min_retention}")
+        for name in ("max_accuracy_drop", "min_speedup", "max_size_mb", "min_size_reduction"):
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise UserError(f"{name} must be >= 0. Received: {value}")
 
     def judge(self, accuracy_drop: float | None, speedup: float | None,
-              size_bytes: int) -> list[dict]:
+              size_bytes: int, retention: float | None = None,
+              size_reduction: float | None = None, margin: float | None = None) -> list[dict]:
         """Each set gate's check of the shipped artifact: `{gate, limit, value, passed}`.
-        A gate whose measurement is missing (no teacher, no latency) is left out."""
+        A gate whose measurement is missing (no teacher, no latency, no baseline) is left
+        out."""
         checks = []
+        for gate, value in (("min_retention", retention), ("min_size_reduction", size_reduction),
+                            ("min_margin_over_baseline", margin)):
+            limit = getattr(self, gate)
+            if limit is not None and value is not None:
+                checks.append({"gate": gate, "limit": limit, "value": round(value, 4),
+                               "passed": value >= limit})
         if self.max_accuracy_drop is not None and accuracy_drop is not None:
             checks.append({"gate": "max_accuracy_drop", "limit": self.max_accuracy_drop,
                            "value": round(accuracy_drop, 4),

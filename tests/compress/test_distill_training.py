@@ -162,3 +162,18 @@ def test_training_split_augmentation_is_the_unlabelled_rest_of_the_split(rotten_
         distill(teacher, scratch_student(teacher), Splits(train, dev, None),
                 DistillConfig(augment_sources=("training-split",), epochs=1),
                 tmp_path / "run", verbose=0)
+
+
+def test_movie_snippets_augmentation_leaves_out_every_dev_and_test_text(rotten_tomatoes_small):
+    from albert_tf.compress.distill.augment import augmentation_texts, source_texts
+    from albert_tf.data import normalized_text_key
+
+    _, dev, test = rotten_tomatoes_small
+    held_out = {normalized_text_key(t) for t in list(dev.texts) + list(test.texts)}
+    snippets = source_texts("movie-snippets")
+    # Both sources are Rotten Tomatoes snippets: some held-out texts are among them.
+    assert held_out & {normalized_text_key(t) for t in snippets}
+    kept = augmentation_texts(("movie-snippets",), exclude_texts=list(dev.texts) + list(test.texts),
+                              max_texts=10**6, min_words=0)
+    assert not held_out & {normalized_text_key(t) for t in kept}
+    assert len(kept) > 0.9 * len(snippets) - len(held_out)

@@ -70,3 +70,19 @@ def test_overrides_are_validated_like_the_file(tmp_path):
         load_recipe(path, ["teacher.finetune.epochs=lots"])
     with pytest.raises(RecipeError, match="expected key=value"):
         load_recipe(path, ["teacher.finetune.epochs"])
+
+
+def test_retention_size_and_baseline_gates_judge_the_shipped_artifact():
+    from albert_tf.recipe.schema import GatesSection
+
+    gates = GatesSection(min_retention=0.97, min_size_reduction=10, min_margin_over_baseline=0.01)
+    checks = {c["gate"]: c for c in gates.judge(0.02, 5.0, 5_000_000, retention=0.975,
+                                                size_reduction=16.6, margin=0.005)}
+    assert checks["min_retention"]["passed"] and checks["min_size_reduction"]["passed"]
+    assert not checks["min_margin_over_baseline"]["passed"]
+    assert checks["min_margin_over_baseline"]["value"] == 0.005
+    # A gate whose measurement is missing is left out, not passed.
+    assert [c["gate"] for c in gates.judge(None, None, 1, retention=None, size_reduction=None,
+                                           margin=0.02)] == ["min_margin_over_baseline"]
+    with pytest.raises(Exception, match="min_retention must lie in"):
+        GatesSection(min_retention=97)

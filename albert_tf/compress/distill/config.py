@@ -11,7 +11,7 @@ from albert_tf.errors import UserError
 # "training-split": the rest of the data's training split beyond its labelled subset
 # (`train_limit`), labels not used; its caller (recipe runner, `albert-tf distill`) passes those
 # texts, since only it knows the data source.
-AUGMENT_SOURCES = ("brown-corpus", "training-split")
+AUGMENT_SOURCES = ("brown-corpus", "movie-snippets", "training-split")
 TRAINING_SPLIT = "training-split"
 
 
@@ -44,7 +44,9 @@ class DistillConfig:
             (0 disables); the best dev epoch's student is returned either way.
         jit_compile: compile the train step with XLA.
         augment_sources: unlabelled text sources to add, from `AUGMENT_SOURCES`:
-            "brown-corpus" (Brown Corpus sentences) and "training-split" (the whole training
+            "brown-corpus" (Brown Corpus sentences), "movie-snippets" (vaderSentiment's Rotten
+            Tomatoes snippets, labels unused; any text of the run's dev or test split is
+            left out like every augmentation text) and "training-split" (the whole training
             split's texts without their labels, given to `distill` as `unlabelled_texts`).
         augment_max_texts: at most this many augmentation texts in all (a seeded sample).
         augment_min_words: drop augmentation texts shorter than this.

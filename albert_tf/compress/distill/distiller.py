@@ -361,8 +361,10 @@ def _distill_with_sharing(teacher, student, data, config: DistillConfig, run_dir
     run_dir = Path(run_dir)
     cache = run_dir / "teacher_cache"  # both phases read one teacher cache
     gap_before = sharing_gap(student, config.share_groups)
-    student, annealed = _distill_phase(teacher, student, data, config, run_dir / "anneal", resume,
-                                       unlabelled_texts, verbose, teacher_cache=cache)
+    # No early stop while annealing: the schedule must reach identical layers.
+    anneal_config = dataclasses.replace(config, patience=0)
+    student, annealed = _distill_phase(teacher, student, data, anneal_config, run_dir / "anneal",
+                                       resume, unlabelled_texts, verbose, teacher_cache=cache)
     gap_after = sharing_gap(student, config.share_groups)
     tied = tie_layers(student, config.share_groups)
     metrics = {"sharing": {"groups": config.share_groups, "gap_before": gap_before,
