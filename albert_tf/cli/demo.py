@@ -17,10 +17,11 @@ def register(subparsers):
     parser = subparsers.add_parser(
         "demo", help="run recipes/quickstart.yaml end to end (make demo)",
         description="Run the quickstart recipe: fine-tune the MiniLM teacher on 2,000 "
-                    "rotten-tomatoes snippets, distil an albertized ALBERT student, prune, "
-                    "quantize, export TFLite and a TF Serving SavedModel, and report every "
-                    "artifact measured on 400 held-out snippets. A killed demo resumes where "
-                    "it stopped. Exit code 1 when a gate fails.")
+                    "rotten-tomatoes snippets, distil an albertized ALBERT student (3 layers "
+                    "annealed into one shared layer), quantize, export TFLite and a TF "
+                    "Serving SavedModel, and report every artifact measured on 400 held-out "
+                    "snippets. A killed demo resumes where it stopped. Exit code 1 when a "
+                    "gate fails.")
     parser.add_argument("--run-dir", default="runs/quickstart", help="output folder")
     parser.add_argument("--fresh", action="store_true",
                         help="start over instead of resuming an earlier demo run")

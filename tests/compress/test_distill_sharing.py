@@ -120,7 +120,9 @@ def test_groups_must_divide_the_calls_and_layers_must_be_distinct(teacher):
         DistillConfig(share_groups=-1)
 
 
-def test_distill_with_sharing_returns_a_tied_student_close_to_the_teacher(teacher, tmp_path):
+@pytest.mark.parametrize("tie_epochs", [1, 0])
+def test_distill_with_sharing_returns_a_tied_student_close_to_the_teacher(teacher, tmp_path,
+                                                                          tie_epochs):
     model, _ = teacher
     keras.utils.set_random_seed(0)  # the teacher's dropout-free; seeds the student's head only
     texts = synthetic_texts(96, seed=2)
@@ -130,11 +132,18 @@ def test_distill_with_sharing_returns_a_tied_student_close_to_the_teacher(teache
                     data.select(range(80, 96)))
     student = albertize_student(model, embedding_dim=32, num_groups=4)
     config = DistillConfig(epochs=2, batch_size=16, learning_rate=1e-3, share_groups=2,
-                           share_tie_epochs=1)
+                           share_tie_epochs=tie_epochs)
     tied, metrics = distill(model, student, splits, config, run_dir=tmp_path, verbose=0)
     assert tied.backbone.num_groups == 2
     assert metrics["sharing"]["gap_before"] > 0.1
     assert metrics["sharing"]["gap_after_anneal"] < 1e-10
     assert (tmp_path / "anneal").is_dir() and (tmp_path / "tied").is_dir()
-    # The teacher's own labels: the tied student agrees with it on most dev texts.
-    assert metrics["dev"]["agreement"] >= 0.75
+    assert metrics["epochs_done"] == tie_epochs
+    if tie_epochs:
+        # The teacher's own labels: the tied student agrees with it on most dev texts.
+        assert metrics["dev"]["agreement"] >= 0.75
+    else:
+        # Measured, not trained: tying identical layers changed no prediction.
+        annealed = metrics["sharing"]["anneal"]["dev"]
+        assert metrics["dev"]["agreement"] == annealed["agreement"]
+        assert metrics["dev"]["student"]["accuracy"] == annealed["student"]

@@ -1,10 +1,13 @@
 """Recipes are validated before anything runs; each error names the field, value, allowed."""
 
+from pathlib import Path
+
 import pytest
 
 from albert_tf.recipe.loader import load_recipe
 from albert_tf.recipe.validate import RecipeError
 
+RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 BASE = "name: t\nexport: {tflite_modes: [float32, dynamic-int8]}\n"
 
 
@@ -86,3 +89,8 @@ def test_retention_size_and_baseline_gates_judge_the_shipped_artifact():
                                            margin=0.02)] == ["min_margin_over_baseline"]
     with pytest.raises(Exception, match="min_retention must lie in"):
         GatesSection(min_retention=97)
+
+
+@pytest.mark.parametrize("path", sorted(RECIPES.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_recipe_validates(path):
+    assert load_recipe(path).name  # raises RecipeError, naming the field, when one is invalid

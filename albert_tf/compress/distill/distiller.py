@@ -373,11 +373,10 @@ def _distill_with_sharing(teacher, student, data, config: DistillConfig, run_dir
         tie_config = dataclasses.replace(config, share_groups=0, epochs=config.share_tie_epochs)
         tied, final = _distill_phase(teacher, tied, data, tie_config, run_dir / "tied", resume,
                                      unlabelled_texts, verbose, teacher_cache=cache)
-    else:
-        # Measured like any run, with no further training.
-        tie_config = dataclasses.replace(config, share_groups=0, epochs=1, learning_rate=1e-12)
+    else:  # measured like any run, with no further training
+        tie_config = dataclasses.replace(config, share_groups=0)
         tied, final = _distill_phase(teacher, tied, data, tie_config, run_dir / "tied", resume,
-                                     unlabelled_texts, verbose, teacher_cache=cache, train=False)
+                                     unlabelled_texts, verbose, teacher_cache=cache, learn=False)
     final.update(metrics)
     final["config"] = dataclasses.asdict(config)
     _atomic_write_json(run_dir / METRICS_FILE, final)
@@ -393,12 +392,12 @@ def _phase_summary(metrics: dict) -> dict:
 
 def _distill_phase(teacher, student, data, config: DistillConfig, run_dir, resume: bool,
                    unlabelled_texts, verbose, teacher_cache: Path | None = None,
-                   train: bool = True):
+                   learn: bool = True):
     """One distillation run (see `distill`); with `config.share_groups`, the annealing one.
 
     Args:
         teacher_cache: where the teacher's outputs are cached (default `run_dir/teacher_cache`).
-        train: False measures the student as it is (no optimizer step).
+        learn: False measures the student as it is (no optimizer step).
     """
     from albert_tf.models import count_parameters, save_classifier
     from albert_tf.train.checkpoint import CheckpointStore, TrainingState
@@ -484,14 +483,14 @@ def _distill_phase(teacher, student, data, config: DistillConfig, run_dir, resum
 
         callbacks.append(SharingAnneal(student, config.share_groups,
                                        steps_per_epoch * config.epochs, model.optimizer))
-    if train and state.epochs_done < config.epochs and not state.stopped_early:
+    if learn and state.epochs_done < config.epochs and not state.stopped_early:
         callbacks.append(EpochCheckpoint(store, state, config.patience, len(texts)))
         # A resumed run starts at the epoch it stopped at, and sees that epoch's order.
         dataset = distillation_dataset(student_inputs, targets, config.batch_size, shuffle=True,
                                        seed=config.seed, first_pass=state.epochs_done)
         model.fit(dataset, epochs=config.epochs, initial_epoch=state.epochs_done, shuffle=False,
                   callbacks=callbacks, verbose=verbose)
-    if dev is not None and train and not config.share_groups:
+    if dev is not None and learn and not config.share_groups:
         # The best dev epoch's student; annealing keeps the last, whose layers are tied.
         store.restore_best(model, state)
 
