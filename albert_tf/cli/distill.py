@@ -66,12 +66,19 @@ def register(subparsers):
     # Literal names (as config.AUGMENT_SOURCES): importing the distill package would load
     # TensorFlow just to print --help. DistillConfig validates them again.
     distil.add_argument("--augment", action="append", default=[],
-                        choices=["brown-corpus", "training-split"],
+                        choices=["brown-corpus", "movie-snippets", "training-split"],
                         help="add unlabelled texts of this source, labelled by the teacher "
                              "(training-split: the rest of --data's training split beyond "
-                             "--train-limit, labels not used)")
+                             "--train-limit, labels not used; dev and test texts are always "
+                             "left out)")
     distil.add_argument("--augment-max", type=non_negative_int, default=20000,
                         help="at most this many augmentation texts (default: 20000)")
+    distil.add_argument("--share-groups", type=non_negative_int, default=0,
+                        help="anneal the student's distinct layers (albertize with --num-groups "
+                             "= --num-layers) into this many shared layers over --epochs, then "
+                             "tie them (0: off)")
+    distil.add_argument("--share-tie-epochs", type=non_negative_int, default=1,
+                        help="with --share-groups: epochs distilled after tying")
     train = parser.add_argument_group("training")
     train.add_argument("--epochs", type=positive_int, default=3)
     train.add_argument("--batch-size", type=positive_int, default=32)
@@ -129,7 +136,7 @@ def run(args) -> int:
         weight_decay=args.weight_decay, warmup_fraction=args.warmup_fraction,
         clip_norm=args.clip_norm, patience=args.patience, jit_compile=args.xla,
         augment_sources=tuple(dict.fromkeys(args.augment)), augment_max_texts=args.augment_max,
-        seed=args.seed)
+        share_groups=args.share_groups, share_tie_epochs=args.share_tie_epochs, seed=args.seed)
     init = StudentInit(
         method=args.init, shape=args.student_config, tokenizer=args.student_tokenizer,
         num_layers=args.num_layers, intermediate_dim=args.intermediate_dim,

@@ -49,6 +49,11 @@ def test_distill_command_turns_bad_input_into_one_line(rotten_tomatoes_small, tm
     assert main(base + ["--init", "truncate"]) == 2
     err = capsys.readouterr().err
     assert "albertize" in err and len(err.strip().splitlines()) == 1
+    # Annealed sharing starts from distinct layers: a shared-layer student is refused.
+    assert main(base + ["--embedding-dim", "16", "--num-groups", "1", "--num-layers", "2",
+                        "--share-groups", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "num_groups = num_layers" in err and len(err.strip().splitlines()) == 1
     with pytest.raises(SystemExit) as exit_info:  # argparse's own check of the range
         main(base + ["--alpha", "2"])
     assert exit_info.value.code == 2 and "[0, 1]" in capsys.readouterr().err
