@@ -22,7 +22,7 @@ from keras import ops
 
 from albert_tf.errors import UserError
 from albert_tf.tagging.examples import TaggedSentences
-from albert_tf.tagging.pipeline import INPUT_NAMES, make_tagging_dataset
+from albert_tf.tagging.pipeline import INPUT_NAMES, align_arrays
 
 logger = logging.getLogger(__name__)
 
@@ -148,14 +148,13 @@ def _with_teacher_logits(teacher, data: TaggedSentences, batch_size: int):
     import tensorflow as tf
 
     infer = tf.function(lambda x: teacher(x, training=False), reduce_retracing=True)
-    parts = {name: [] for name in (*INPUT_NAMES, "labels", "weights", "teacher_logits")}
-    for x, y, w in make_tagging_dataset(data, teacher.preprocessor, batch_size):
-        for name in INPUT_NAMES:
-            parts[name].append(x[name].numpy())
-        parts["labels"].append(y.numpy())
-        parts["weights"].append((w.numpy() > 0).astype(np.float32))
-        parts["teacher_logits"].append(np.asarray(infer(x), dtype=np.float32))
-    return {name: np.concatenate(values) for name, values in parts.items()}
+    aligned = align_arrays(data, teacher.preprocessor)
+    logits = [np.asarray(infer({name: aligned[name][start:start + batch_size]
+                                for name in INPUT_NAMES}), dtype=np.float32)
+              for start in range(0, len(aligned["labels"]), batch_size)]
+    return {**{name: aligned[name] for name in INPUT_NAMES}, "labels": aligned["labels"],
+            "weights": (aligned["label_weights"] > 0).astype(np.float32),
+            "teacher_logits": np.concatenate(logits)}
 
 
 def _dataset(arrays: dict, batch_size: int, shuffle: bool, seed: int, first_pass: int = 0):

@@ -21,14 +21,6 @@ TOKENIZE_CHUNK = 1024
 EAGER_TOKENIZE_LIMIT = 512
 
 
-def raw_inputs(examples):
-    """The preprocessor's input for `examples`: a 1-tuple of texts, or a (texts, pairs) pair."""
-    texts = np.asarray(examples.texts, dtype=object)
-    if getattr(examples, "pairs", None) is not None:
-        return (texts, np.asarray(examples.pairs, dtype=object))
-    return (texts,)
-
-
 def tokenize(preprocessor, texts, pairs=None) -> dict[str, np.ndarray]:
     """Model inputs for `texts` (and `pairs`) as int32 numpy arrays.
 

@@ -116,7 +116,8 @@ def factorize_embeddings(token, position, segment, gamma, beta, embedding_dim: i
     }
 
 
-def _average_weights(layers) -> list[np.ndarray]:
+def average_weights(layers) -> list[np.ndarray]:
+    """The element-wise mean of same-shaped layers' weights, in `get_weights()` order."""
     weights = [layer.get_weights() for layer in layers]
     return [np.mean(np.stack(tensors), axis=0) for tensors in zip(*weights)]
 
@@ -219,7 +220,7 @@ def albertize_student(teacher, embedding_dim: int = 128, num_groups: int = 1,
     for group_index, student_layers in enumerate(student_backbone.transformer_layers):
         members = teacher_layers[group_index * group_size:(group_index + 1) * group_size]
         if merge == "average":
-            student_layers[0].set_weights(_average_weights(members))
+            student_layers[0].set_weights(average_weights(members))
         else:
             chosen = _select_layer(
                 members, hidden_states[group_index * group_size],

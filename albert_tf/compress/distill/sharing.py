@@ -24,6 +24,7 @@ import logging
 import keras
 import numpy as np
 
+from albert_tf.compress.distill.albertize import average_weights
 from albert_tf.errors import UserError
 
 logger = logging.getLogger(__name__)
@@ -152,8 +153,7 @@ def tie_layers(student, num_groups: int):
                             f"no counterpart (found {target.path} {tuple(target.shape)})")
         target.assign(source.value)
     for tied, group in zip(tied_layers, groups):
-        members = [layers[i].get_weights() for i in group]
-        tied.set_weights([np.mean(np.stack(tensors), axis=0) for tensors in zip(*members)])
+        tied.set_weights(average_weights([layers[i] for i in group]))
     task_config = {k: v for k, v in student.get_config().items()
                    if k not in ("backbone", "preprocessor", "name", "trainable", "dtype")}
     tied = type(student)(backbone=tied_backbone, preprocessor=student.preprocessor,
