@@ -29,7 +29,27 @@ def _stats(times) -> dict:
     return {"median_ms": round(float(np.median(times)), 3),
             "p90_ms": round(float(np.percentile(times, 90)), 3),
             "p99_ms": round(float(np.percentile(times, 99)), 3),
-            "runs": int(times.size)}
+            "runs": int(times.size),
+            "times_ms": [round(float(t), 4) for t in times]}
+
+
+def ratio_interval(slow_ms, fast_ms, confidence: float = 0.95, resamples: int = 2000,
+                   seed: int = 0) -> tuple[float, float]:
+    """Paired-bootstrap interval of median(slow) / median(fast).
+
+    `slow_ms[i]` and `fast_ms[i]` must have been timed in the same interleaved round (what
+    `interleaved_latency`'s `times_ms` lists hold): resampling the pairs, not each list on
+    its own, keeps a burst of load that hit both timings inside one sample.
+    """
+    slow, fast = np.asarray(slow_ms, dtype=float), np.asarray(fast_ms, dtype=float)
+    if slow.size != fast.size or slow.size < 2:
+        raise ValueError(f"need two paired lists of at least 2 timings; got {slow.size} and "
+                         f"{fast.size}")
+    index = np.random.default_rng(seed).integers(0, slow.size, size=(resamples, slow.size))
+    ratios = np.median(slow[index], axis=1) / np.median(fast[index], axis=1)
+    tail = (1.0 - confidence) / 2.0
+    low, high = np.quantile(ratios, [tail, 1.0 - tail])
+    return float(low), float(high)
 
 
 def interleaved_latency(calls: dict, runs: int = 20, warmup: int = 2, rounds: int = 4) -> dict:
@@ -46,7 +66,8 @@ def interleaved_latency(calls: dict, runs: int = 20, warmup: int = 2, rounds: in
         rounds: how many turns the runs are split into.
 
     Returns:
-        `{key: {"median_ms", "p90_ms", "p99_ms", "runs"}}`.
+        `{key: {"median_ms", "p90_ms", "p99_ms", "runs", "times_ms"}}`; the i-th entries of
+        two keys' `times_ms` were timed in the same round (pairs for `ratio_interval`).
     """
     for call in calls.values():
         for _ in range(warmup):

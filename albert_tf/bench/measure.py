@@ -24,7 +24,7 @@ from albert_tf.bench.artifacts import (
     tensorflow_threads,
 )
 from albert_tf.bench.flops import count_flops, encoder_shape
-from albert_tf.bench.latency import interleaved_latency
+from albert_tf.bench.latency import interleaved_latency, ratio_interval
 from albert_tf.bench.memory import peak_memory
 from albert_tf.errors import UserError
 
@@ -175,7 +175,9 @@ def run_bench(artifacts: list[Artifact], examples, config: BenchConfig, work_dir
     """
     if not artifacts:
         raise UserError("nothing to measure: no artifacts given or found")
-    started = time.perf_counter()
+    from albert_tf.bench.machine import load_snapshot, noise_summary
+
+    started, load_at_start = time.perf_counter(), load_snapshot()
     work_dir = Path(work_dir)
     models = _Models(examples)
     result = {"title": title, "eval_examples": len(examples),
@@ -242,7 +244,8 @@ def run_bench(artifacts: list[Artifact], examples, config: BenchConfig, work_dir
     for artifact, row in rows:
         row["latency"] = {}
         for point in row["grid"]:
-            stats = timings[point.pop("_key")]
+            stats = dict(timings[point.pop("_key")])
+            times = stats.pop("times_ms")  # kept for the primary shape's speed-up intervals
             point.update(stats)
             point["achieved_gflops"] = round(point["flops"] / stats["median_ms"] / 1e6, 2)
             if str(point["threads"]) in peak:
@@ -250,8 +253,8 @@ def run_bench(artifacts: list[Artifact], examples, config: BenchConfig, work_dir
                     point["achieved_gflops"] / peak[str(point["threads"])], 3)
             if [point["batch_size"], point["sequence_length"]] == row["primary_shape"]:
                 row["latency"][str(point["threads"])] = {
-                    k: point[k] for k in ("median_ms", "p90_ms", "p99_ms", "runs",
-                                          "achieved_gflops")}
+                    **{k: point[k] for k in ("median_ms", "p90_ms", "p99_ms", "runs",
+                                             "achieved_gflops")}, "times_ms": times}
                 row["flops"] = point["flops"]
         if config.memory:
             logger.info("bench: %s: peak memory (child process)", artifact.name)
@@ -266,6 +269,11 @@ def run_bench(artifacts: list[Artifact], examples, config: BenchConfig, work_dir
     result["artifacts"] = rows
     if config.real_length_examples:
         result["real_length"] = _real_length(artifacts, models, config, work_dir)
+    intervals = [(row["speedup_vs_teacher_tflite"], *row["speedup_vs_teacher_tflite_interval"])
+                 for row in rows if "speedup_vs_teacher_tflite_interval" in row]
+    result["noise"] = noise_summary(load_at_start, load_snapshot(), intervals=intervals)
+    if result["noise"]["noisy"]:
+        logger.warning("bench: timings are noisy: %s", "; ".join(result["noise"]["reasons"]))
     result["seconds"] = round(time.perf_counter() - started, 1)
     return result
 
@@ -273,6 +281,19 @@ def run_bench(artifacts: list[Artifact], examples, config: BenchConfig, work_dir
 def _median(row, threads):
     entry = (row.get("latency") or {}).get(str(threads))
     return None if entry is None else entry["median_ms"]
+
+
+def _speedup(reference: dict, ref_threads, row: dict, threads) -> dict | None:
+    """Median speed-up of `row` over `reference` and its paired 95 % interval."""
+    ref = (reference.get("latency") or {}).get(str(ref_threads))
+    mine = (row.get("latency") or {}).get(str(threads))
+    if not ref or not mine or not mine["median_ms"]:
+        return None
+    value = {"value": round(ref["median_ms"] / mine["median_ms"], 3)}
+    if len(ref.get("times_ms", [])) == len(mine.get("times_ms", [])) > 1:
+        low, high = ratio_interval(ref["times_ms"], mine["times_ms"])
+        value.update(low=round(low, 3), high=round(high, 3))
+    return value
 
 
 def _compare_with_teacher(rows: list[dict], threads) -> None:
@@ -292,13 +313,16 @@ def _compare_with_teacher(rows: list[dict], threads) -> None:
             row["accuracy_change"] = round(row["accuracy"] - reference["accuracy"], 4)
         if teacher_sm is not None and teacher_sm.get("latency"):
             sm_threads = next(iter(teacher_sm["latency"]))
-            mine = _median(row, sm_threads)
-            if mine is None and row.get("latency"):
-                mine = _median(row, max(int(t) for t in row["latency"]))
-            if mine:
-                row["speedup_vs_teacher_saved_model"] = round(
-                    teacher_sm["latency"][sm_threads]["median_ms"] / mine, 3)
+            mine = sm_threads if _median(row, sm_threads) else (
+                max((int(t) for t in row.get("latency") or {}), default=None))
+            speedup = None if mine is None else _speedup(teacher_sm, sm_threads, row, mine)
+            if speedup:
+                row["speedup_vs_teacher_saved_model"] = speedup["value"]
+                if "low" in speedup:
+                    row["speedup_vs_teacher_saved_model_interval"] = [speedup["low"], speedup["high"]]
         if teacher_tfl is not None:
-            ref, mine = _median(teacher_tfl, threads[0]), _median(row, threads[0])
-            if ref and mine:
-                row["speedup_vs_teacher_tflite"] = round(ref / mine, 3)
+            speedup = _speedup(teacher_tfl, threads[0], row, threads[0])
+            if speedup:
+                row["speedup_vs_teacher_tflite"] = speedup["value"]
+                if "low" in speedup:
+                    row["speedup_vs_teacher_tflite_interval"] = [speedup["low"], speedup["high"]]

@@ -53,7 +53,10 @@ def table(runs: list[dict]) -> tuple[list[str], list[tuple[str, list[list[str]]]
         body = []
         for row in run["artifacts"]:
             latency = row.get("latency") or {}
-            cells = [row["artifact"] + (" (teacher)" if row.get("role") == "teacher" else ""),
+            name = row["artifact"] + (" (teacher)" if row.get("role") == "teacher" else "")
+            if row["artifact"] == run.get("gated_artifact"):
+                name += " (shipped)"
+            cells = [name,
                      row.get("kind", ""), _num(row.get("accuracy"), "{:.4f}"),
                      _num(row.get("accuracy_change"), "{:+.4f}"),
                      _num(row.get("parameters"), "{:,}"), _mb(row.get("size_bytes")),
@@ -66,20 +69,62 @@ def table(runs: list[dict]) -> tuple[list[str], list[tuple[str, list[list[str]]]
                 flops = ""
                 if last is not None:
                     achieved = latency[last]["achieved_gflops"]
-                    share = f" ({100 * achieved / peak[last]:.0f} %)" if last in peak else ""
+                    share = _peak_share(achieved, peak.get(last), row.get("mode"))
                     flops = f"{achieved:.2f}{share}" + ("" if last == threads[-1]
                                                         else f" @{last}")
                 cells.append(flops)
             memory = (row.get("memory") or {}).get("peak_rss_mb")
             cells += [_num(memory, "{:.0f}"),
-                      _num(row.get("speedup_vs_teacher_saved_model"), "{:.2f}×"),
-                      _num(row.get("speedup_vs_teacher_tflite"), "{:.2f}×")]
+                      _speedup_cell(row, "speedup_vs_teacher_saved_model"),
+                      _speedup_cell(row, "speedup_vs_teacher_tflite")]
             body.append(cells)
         for baseline in run.get("baselines") or []:
             body.append([f"{baseline['baseline']} (baseline)", "baseline",
                          _num(baseline["accuracy"], "{:.4f}")] + [""] * (len(header) - 3))
         groups.append((run.get("title", "run"), body))
     return header, groups
+
+
+def _peak_share(achieved: float, peak: float | None, mode: str | None) -> str:
+    """The share of the float32 matmul peak, where it means something."""
+    if peak is None or (mode or "").endswith("int8"):
+        return ""  # int8 dot products are not bounded by the float32 peak
+    share = 100 * achieved / peak
+    return f" ({share:.0f} %{': measurement error' if share > 100 else ''})"
+
+
+def _speedup_cell(row: dict, key: str) -> str:
+    value, interval = row.get(key), row.get(key + "_interval")
+    if value is None:
+        return ""
+    return f"{value:.2f}×" + (f" [{interval[0]:.2f}, {interval[1]:.2f}]" if interval else "")
+
+
+def ship_line(run: dict) -> str | None:
+    """The report's first line: which file to ship, with its figures, or why none."""
+    gated = run.get("gated_artifact")
+    row = next((r for r in run.get("artifacts", []) if r["artifact"] == gated), None)
+    if row is None:
+        return None
+    where = "/".join(Path(row.get("path") or gated).parts[-2:])
+    failed = [g["gate"] for g in run.get("gates") or [] if not g["passed"]]
+    if failed:
+        return f"**Nothing to ship**: `{where}` failed its gates ({', '.join(failed)})."
+    teacher = next((r for r in run["artifacts"] if r.get("role") == "teacher"
+                    and r.get("kind") == "tflite"), None) or next(
+        (r for r in run["artifacts"] if r.get("role") == "teacher"), None)
+    parts = [f"{row['size_bytes'] / 1e6:.2f} MB"]
+    if row.get("speedup_vs_teacher_tflite"):
+        parts.append(f"{_speedup_cell(row, 'speedup_vs_teacher_tflite')} faster than the "
+                     f"teacher's float32 TFLite ({run['threads'][0]} thread"
+                     f"{'s' if run['threads'][0] > 1 else ''})")
+    if teacher and teacher.get("accuracy"):
+        parts.append(f"{100 * row['accuracy'] / teacher['accuracy']:.1f} % of the teacher's "
+                     f"accuracy ({row['accuracy']:.4f} against {teacher['accuracy']:.4f})")
+    if row.get("paired_vs_tfidf"):
+        parts.append(f"{100 * row['paired_vs_tfidf']['difference']:+.1f} points over "
+                     "TF-IDF + LR")
+    return f"**Ship `{where}`**: " + ", ".join(parts) + "."
 
 
 def _md_table(header, rows) -> list[str]:
@@ -128,6 +173,7 @@ def _notes(runs) -> list[str]:
                               for k, v in machine["matmul_peak_gflops"].items())
             lines.append(f"- {prefix}machine: {machine['cpu']}, {machine['logical_cpus']} "
                          f"logical CPUs; float32 matmul peak {peaks}")
+        lines += _noise_notes(run, prefix)
         lines.append(f"- {prefix}accuracy on {run.get('eval_examples')} test examples; "
                      f"ONNX Runtime baseline: {run.get('onnx', 'skipped')}")
         lines += _baseline_notes(run, prefix)
@@ -135,6 +181,23 @@ def _notes(runs) -> list[str]:
                  "interleaved; TensorFlow runtimes (keras, saved_model) use all cores. "
                  "GFLOP/s: matrix-product FLOPs counted from the model configuration / median.")
     return lines
+
+
+def _noise_notes(run: dict, prefix: str) -> list[str]:
+    noise = run.get("noise")
+    if not noise:
+        return []
+    if noise["other_load_per_cpu"] is None:
+        figures = "no /proc/stat here: other processes' load unknown"
+    else:
+        figures = (f"load average {noise['loadavg_start'][0]} at the start, "
+                   f"{noise['loadavg_end'][0]} at the end (this benchmark's own threads "
+                   f"included); other processes used {noise['other_load_per_cpu']:.2f} of "
+                   f"each CPU, steal {100 * noise['steal_fraction']:.1f} %")
+    verdict = ("**NOISY** timings (" + "; ".join(noise["reasons"]) + "): re-run on a quiet "
+               "machine before quoting them") if noise["noisy"] else "quiet"
+    return [f"- {prefix}timing conditions: {verdict}; {figures}. Speed-ups: median ratio "
+            "[paired-bootstrap 95 % interval over the interleaved timings]"]
 
 
 def _baseline_notes(run: dict, prefix: str) -> list[str]:
@@ -170,7 +233,9 @@ def markdown(runs: list[dict]) -> str:
     """The markdown report of one or more runs."""
     title = runs[0].get("title", "bench") if len(runs) == 1 else \
         "Runs side by side: " + ", ".join(r.get("title", "") for r in runs)
-    lines = [f"# {title}: artifacts measured on the test split", ""]
+    ship = ship_line(runs[0]) if len(runs) == 1 else None
+    lines = ([ship, ""] if ship else []) + [f"# {title}: artifacts measured on the test split",
+                                            ""]
     header, groups = table(runs)
     body = []
     for name, rows in groups:
@@ -211,7 +276,8 @@ def _html_table(header, groups, multi: bool) -> str:
         if multi:
             out.append(f'<tr class="group"><td colspan="{len(header)}">{html.escape(name)}'
                        "</td></tr>")
-        out += ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
+        out += [("<tr class=\"shipped\">" if cells[0].endswith(" (shipped)") else "<tr>")
+                + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
                 for cells in rows]
     return "\n".join(out + ["</table>"])
 
@@ -221,7 +287,9 @@ def html_report(runs: list[dict]) -> str:
     from albert_tf.bench.plots import tradeoff_png
 
     multi = len(runs) > 1
-    title = markdown(runs).splitlines()[0].lstrip("# ")
+    title = next(line for line in markdown(runs).splitlines()
+                 if line.startswith("# ")).lstrip("# ")
+    ship = ship_line(runs[0]) if len(runs) == 1 else None
     rows = _plot_rows(runs)
     images = []
     smallest = min((int(k) for run in runs for r in run["artifacts"]
@@ -233,7 +301,13 @@ def html_report(runs: list[dict]) -> str:
         images.append(f'<img alt="accuracy against {key}" '
                       f'src="data:image/png;base64,{base64.b64encode(png).decode()}">')
     header, groups = table(runs)
-    parts = [f"<h1>{html.escape(title)}</h1>", _html_table(header, groups, multi),
+    parts = [f"<h1>{html.escape(title)}</h1>"]
+    if ship:  # markdown's ** and ` become bold and code
+        text = html.escape(ship).replace("**", "")
+        text = "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(
+            text.split("`")))
+        parts.append(f'<p class="ship">{text}</p>')
+    parts += [_html_table(header, groups, multi),
              "<ul>" + "".join(f"<li>{html.escape(n[2:])}</li>" for n in _notes(runs)) + "</ul>",
              "<h2>Trade-offs (circled: Pareto front)</h2>", *images]
     real_header, real_rows = _real_length_rows(runs)
@@ -247,7 +321,9 @@ def html_report(runs: list[dict]) -> str:
     style = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
              "font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
              "td:first-child,th:first-child{text-align:left}tr.group td{background:#eef;"
-             "font-weight:bold;text-align:left}img{max-width:48%;margin:1em 1% 0 0}")
+             "font-weight:bold;text-align:left}img{max-width:48%;margin:1em 1% 0 0}"
+             "tr.shipped td{background:#efe;font-weight:bold}p.ship{font-size:16px;"
+             "background:#efe;padding:.5em}")
     return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>"
             f"{html.escape(title)}</title><style>{style}</style></head><body>\n"
             + "\n".join(parts) + "\n</body></html>\n")

@@ -7,11 +7,13 @@ def register(subparsers):
     parser = subparsers.add_parser(
         "evaluate", help="evaluate a saved classifier (loss, accuracy, macro-F1, per class, "
                          "confusion matrix) and write JSON",
-        description="Evaluate a classifier saved by `albert-tf finetune` on the dev or test "
-                    "split of a data source (the same seeded split as fine-tuning).")
+        description="Evaluate a classifier saved by `albert-tf finetune` on the train, dev or "
+                    "test split of a data source (the same seeded split as fine-tuning), or on "
+                    "all of its labelled examples (`--split all`, e.g. a whole labelled file).")
     parser.add_argument("model_dir", help="classifier folder (e.g. runs/finetune/model)")
     add_data_arguments(parser)
-    parser.add_argument("--split", default="test", choices=["train", "dev", "test"])
+    parser.add_argument("--split", default="test", choices=["train", "dev", "test", "all"],
+                        help="which examples to score: a split, or all of them (default: test)")
     parser.add_argument("--batch-size", type=positive_int, default=64)
     parser.add_argument("--output", default=None, help="write the metrics JSON here")
     parser.set_defaults(func=run)
@@ -24,12 +26,16 @@ def run(args) -> int:
     from albert_tf.evaluate import evaluate, write_json
     from albert_tf.models import load_classifier, load_label_names
     from albert_tf.text import make_dataset
-    from albert_tf.train.job import load_splits
+    from albert_tf.train.job import load_all, load_splits
 
     model = load_classifier(args.model_dir)
     names = load_label_names(args.model_dir, model.num_classes)
-    train, dev, test = load_splits(data_spec(args, label_names=names))
-    examples = {"train": train, "dev": dev, "test": test}[args.split]
+    spec = data_spec(args, label_names=names)
+    if args.split == "all":
+        examples = load_all(spec)
+    else:
+        train, dev, test = load_splits(spec)
+        examples = {"train": train, "dev": dev, "test": test}[args.split]
     if list(examples.label_names) != names:
         raise UserError(f"the model's labels {names} differ from the data's "
                         f"{list(examples.label_names)}")

@@ -14,7 +14,11 @@ def register(subparsers):
     parser.add_argument("--run-dir", default=None,
                         help="output folder (default: runs/<recipe name>)")
     parser.add_argument("--check", action="store_true",
-                        help="only validate the recipe and print it")
+                        help="only validate the recipe and print the stage plan (what a run "
+                             "would run, resume or skip); run nothing")
+    parser.add_argument("--json", action="store_true",
+                        help="with --check: also print the validated recipe, defaults filled "
+                             "in, as JSON")
     parser.set_defaults(func=run)
 
 
@@ -25,12 +29,14 @@ def run(args) -> int:
     from albert_tf.recipe.loader import load_recipe, recipe_to_data
 
     recipe = load_recipe(args.recipe, args.overrides)
+    run_dir = Path(args.run_dir or Path("runs") / recipe.name)
     if args.check:
-        print(json.dumps(recipe_to_data(recipe), indent=2, default=str))
+        if args.json:
+            print(json.dumps(recipe_to_data(recipe), indent=2, default=str))
+        print_plan(recipe, run_dir, args.recipe)
         return 0
     from albert_tf.recipe.runner import run_recipe
 
-    run_dir = Path(args.run_dir or Path("runs") / recipe.name)
     results = run_recipe(recipe, run_dir)
     print((run_dir / "report" / "report.md").read_text())
     print(f"report: {run_dir / 'report' / 'report.md'}   results: "
@@ -40,3 +46,20 @@ def run(args) -> int:
         print(f"gate failed: {gate['gate']} = {gate['value']} (limit {gate['limit']}) for "
               f"{recipe.gates.artifact}")
     return 1 if failed else 0
+
+
+ACTIONS = {"skip": "skip    done earlier with the same settings and inputs",
+           "rerun": "rerun   settings or inputs changed since it ran",
+           "resume": "resume  interrupted earlier: continues where it stopped",
+           "run": "run"}
+
+
+def print_plan(recipe, run_dir, recipe_path) -> None:
+    from albert_tf.recipe.runner import plan_recipe
+
+    plan = plan_recipe(recipe, run_dir)
+    print(f"plan for {run_dir} ({getattr(recipe, 'task', 'classification')}):")
+    for index, stage in enumerate(plan, start=1):
+        print(f"  {index}. {stage.name:<8} {ACTIONS[stage.action]}")
+    to_do = sum(stage.action != "skip" for stage in plan)
+    print(f"{recipe_path}: valid ({len(plan)} stages, {to_do} to run)")

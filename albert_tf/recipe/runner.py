@@ -266,6 +266,46 @@ def _stage_config(recipe, stage: str, pipeline: Pipeline | None = None):
         section if isinstance(section, dict) else asdict(section), default=lambda o: asdict(o)))
 
 
+@dataclass(frozen=True)
+class PlannedStage:
+    """What a run would do with one stage, given the run folder as it is now.
+
+    `action` is one of: "skip" (a manifest with this fingerprint exists), "rerun" (a manifest
+    exists but the settings or an upstream stage changed), "resume" (an interrupted stage:
+    a folder without a manifest) or "run" (no folder yet).
+    """
+
+    name: str
+    function: Callable
+    config: dict
+    fingerprint: str
+    action: str
+
+
+def plan_recipe(recipe, run_dir: str | os.PathLike) -> list[PlannedStage]:
+    """The stages `run_recipe(recipe, run_dir)` would go through, and what it would do with
+    each. Reads only manifests: nothing runs and nothing is written."""
+    run_dir = Path(run_dir)
+    pipeline = pipeline_for(recipe)
+    upstream = []
+    plan = []
+    for name, function in pipeline.stages:
+        config = _stage_config(recipe, name, pipeline)
+        if config is None:
+            continue
+        fingerprint = _hash({"config": config, "upstream": upstream})
+        folder = run_dir / name
+        manifest_path = folder / MANIFEST
+        if manifest_path.is_file():
+            done = json.loads(manifest_path.read_text()).get("fingerprint") == fingerprint
+            action = "skip" if done else "rerun"
+        else:
+            action = "resume" if folder.is_dir() else "run"
+        plan.append(PlannedStage(name, function, config, fingerprint, action))
+        upstream.append(fingerprint)
+    return plan
+
+
 def run_recipe(recipe, run_dir: str | os.PathLike) -> dict:
     """Run every stage of `recipe` (a classification `Recipe` or a `TaggingRecipe`; its
     task's `Pipeline`) into `run_dir`, skipping finished ones, and return the report stage's
@@ -279,44 +319,40 @@ def run_recipe(recipe, run_dir: str | os.PathLike) -> dict:
     keras.utils.set_random_seed(recipe.teacher.finetune.seed)
     pipeline = pipeline_for(recipe)
     ctx = pipeline.context(recipe, run_dir, [name for name, _ in pipeline.stages])
-    upstream = []
     result = {}
-    active = [(name, fn) for name, fn in pipeline.stages
-              if _stage_config(recipe, name, pipeline) is not None]
-    for index, (name, fn) in enumerate(active, start=1):
-        config = _stage_config(recipe, name, pipeline)
-        fingerprint = _hash({"config": config, "upstream": upstream})
-        folder = ctx.folder(name)
+    plan = plan_recipe(recipe, run_dir)
+    upstream = []
+    for index, stage in enumerate(plan, start=1):
+        name, folder = stage.name, ctx.folder(stage.name)
         manifest_path = folder / MANIFEST
-        if manifest_path.is_file():
-            manifest = json.loads(manifest_path.read_text())
-            if manifest["fingerprint"] == fingerprint:
-                logger.info("[%d/%d] %s: done earlier, skipped", index, len(active), name)
-                upstream.append(manifest["fingerprint"])
-                result = manifest["metrics"]
-                continue
+        if stage.action == "skip":
+            logger.info("[%d/%d] %s: done earlier, skipped", index, len(plan), name)
+            upstream.append(stage.fingerprint)
+            result = json.loads(manifest_path.read_text())["metrics"]
+            continue
+        if stage.action == "rerun":
             logger.info("[%d/%d] %s: settings or inputs changed, running again",
-                        index, len(active), name)
+                        index, len(plan), name)
             shutil.rmtree(folder)
-        resume = folder.is_dir()
+        resume = stage.action == "resume"
         if resume:
-            logger.info("[%d/%d] %s: resuming an interrupted stage", index, len(active), name)
+            logger.info("[%d/%d] %s: resuming an interrupted stage", index, len(plan), name)
         else:
-            logger.info("[%d/%d] %s: running", index, len(active), name)
+            logger.info("[%d/%d] %s: running", index, len(plan), name)
         folder.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        metrics = fn(ctx, resume)
+        metrics = stage.function(ctx, resume)
         manifest = {
             "stage": name,
-            "fingerprint": fingerprint,
+            "fingerprint": stage.fingerprint,
             "upstream": list(upstream),
-            "config": config,
+            "config": stage.config,
             "packages": package_versions(),
             "seconds": round(time.perf_counter() - started, 1),
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "metrics": metrics,
         }
         write_json(json.loads(json.dumps(manifest, default=str)), manifest_path)
-        upstream.append(fingerprint)
+        upstream.append(stage.fingerprint)
         result = metrics
     return result

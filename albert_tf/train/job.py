@@ -98,6 +98,16 @@ def load_splits(spec: DataSpec):
     return parts["train"], parts["dev"], parts["test"]
 
 
+def load_all(spec: DataSpec):
+    """Every labelled example of `spec`'s source, unsplit (`albert-tf evaluate --split all`)."""
+    from albert_tf.data import load_source
+
+    options = dict(text_column=spec.text_column, pair_column=spec.pair_column,
+                   label_column=spec.label_column, label_names=spec.label_names)
+    return load_source(spec.source, seed=spec.seed,
+                       **{k: v for k, v in options.items() if v is not None})
+
+
 def _tokenizer_for(job: FinetuneJob, train, run_dir: Path):
     """The job's SentencePiece model: given, already trained in this run, or trained now."""
     from albert_tf.models import ALBERT_CONFIGS

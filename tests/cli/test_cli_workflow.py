@@ -57,6 +57,19 @@ def test_evaluate_matches_finetune_test_metrics(finetuned, tmp_path, capsys):
     assert abs(evaluated["loss"] - trained["loss"]) < 1e-4
 
 
+def test_evaluate_split_all_scores_every_row_of_a_labelled_file(finetuned, tmp_path):
+    data = tmp_path / "labelled.jsonl"
+    rows = [("a warm, funny film", 1), ("dull and far too long", 0), ("a small joy", 1),
+            ("nothing works here", 0), ("the best of the year", 1)]
+    data.write_text("".join(json.dumps({"text": t, "label": l}) + "\n" for t, l in rows))
+    out = tmp_path / "all.json"
+    assert main(["evaluate", str(finetuned / "model"), "--data", str(data), "--split", "all",
+                 "--output", str(out)]) == 0
+    evaluated = json.loads(out.read_text())
+    assert evaluated["examples"] == len(rows)  # the test split alone would hold 1
+    assert evaluated["split"] == "all"
+
+
 def test_evaluate_rejects_labels_out_of_the_models_range(finetuned, tmp_path, capsys):
     data = tmp_path / "ids.jsonl"
     data.write_text('{"text": "good", "label": 1}\n{"text": "bad", "label": 7}\n')
