@@ -1,10 +1,39 @@
 """The one exception type for bad user input.
 
 Library code raises `UserError` for anything the user can fix (a missing file, an unknown
-source, a wrong column, a bad number). The CLI turns it into one line on stderr and exit code 2;
+source, a wrong column, a bad number). It is a `ValueError`, so code that already handles bad
+values handles it too. The CLI turns it into one line on stderr and exit code 2;
 everything else is a bug and keeps its traceback.
 """
 
+import re
 
-class UserError(Exception):
+
+class UserError(ValueError):
     """Bad input from the user: the message says what was wrong and what is allowed."""
+
+
+def check_finite_numbers(config) -> None:
+    """Raise `UserError` for an infinite or NaN float field of dataclass `config`: range
+    checks such as `learning_rate > 0` let infinity through, and it trains to NaN."""
+    import dataclasses
+    import math
+
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise UserError(f"{field.name} must be a finite number. Received: "
+                            f"{field.name}={value}")
+
+
+PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def check_plain_name(value: str, what: str) -> str:
+    """`value` as one folder or file name: letters, digits, `.`, `_`, `-`, starting with a
+    letter or digit. Names become paths (`runs/<name>`, `serving/<model_name>`); a `/` or
+    `..` would write outside the run folder."""
+    if not PLAIN_NAME.fullmatch(value):
+        raise UserError(f"{what} must be a plain name (letters, digits, '.', '_', '-', "
+                        f"starting with a letter or digit, at most 100). Received: {value!r}")
+    return value

@@ -1,6 +1,7 @@
 """Argument types and argument groups shared by several sub-commands."""
 
 import argparse
+import math
 
 
 def _number_type(parse, is_allowed, allowed: str):
@@ -21,8 +22,8 @@ def _number_type(parse, is_allowed, allowed: str):
 
 positive_int = _number_type(int, lambda v: v >= 1, "a whole number >= 1")
 non_negative_int = _number_type(int, lambda v: v >= 0, "a whole number >= 0")
-positive_float = _number_type(float, lambda v: v > 0, "a number > 0")
-non_negative_float = _number_type(float, lambda v: v >= 0, "a number >= 0")
+positive_float = _number_type(float, lambda v: 0 < v < math.inf, "a finite number > 0")
+non_negative_float = _number_type(float, lambda v: 0 <= v < math.inf, "a finite number >= 0")
 fraction = _number_type(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
 unit_interval = _number_type(float, lambda v: 0 <= v <= 1, "a number in [0, 1]")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from albert_tf.cli.common import non_negative_int
+
 
 def register(subparsers) -> None:
     """Add `data` with its `list`, `fetch` and `show` sub-commands.
@@ -34,11 +36,11 @@ def register(subparsers) -> None:
         "name",
         help="a named source, a .csv/.tsv/.jsonl file, tfds:NAME, or several joined with '+'",
     )
-    show.add_argument("--seed", type=int, default=0, help="split seed (default 0)")
+    show.add_argument("--seed", type=non_negative_int, default=0, help="split seed (default 0)")
     show.add_argument("--text-column", help="files: the text column (default 'text')")
     show.add_argument("--pair-column", help="files: the second text of a pair (default none)")
     show.add_argument("--label-column", help="files: the label column (default 'label')")
-    show.add_argument("--rows", type=int, default=3, help="sample rows to print (default 3)")
+    show.add_argument("--rows", type=non_negative_int, default=3, help="sample rows to print (default 3)")
     show.set_defaults(func=run_show)
     parser.set_defaults(func=run_list)
 

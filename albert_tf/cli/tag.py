@@ -5,7 +5,13 @@ import json
 import sys
 from pathlib import Path
 
-from albert_tf.cli.common import fraction, non_negative_int, positive_float, positive_int
+from albert_tf.cli.common import (
+    fraction,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    unit_interval,
+)
 
 
 def _add_data(parser, with_splits: bool = True) -> None:
@@ -106,7 +112,7 @@ def register(subparsers):
     distill.add_argument("--batch-size", type=positive_int, default=32)
     distill.add_argument("--learning-rate", type=positive_float, default=1e-3)
     distill.add_argument("--temperature", type=positive_float, default=2.0)
-    distill.add_argument("--alpha", type=float, default=0.8,
+    distill.add_argument("--alpha", type=unit_interval, default=0.8,
                          help="weight of the soft-label term (default 0.8)")
     distill.add_argument("--output", required=True, help="folder for the student")
     distill.add_argument("--resume", action="store_true",

@@ -16,22 +16,17 @@ never loads a half-written version.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from pathlib import Path
 
-from albert_tf.errors import UserError
+from albert_tf.errors import UserError, check_plain_name
 
 CONFIG_FILE = "models.config"
-_MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 def check_model_name(name: str) -> str:
     """A model name usable as a folder and in TF Serving URLs (`/v1/models/<name>`)."""
-    if not _MODEL_NAME.match(name or ""):
-        raise UserError(f"model name must be letters, digits, '_', '-' or '.', starting with a "
-                        f"letter or digit. Received: {name!r}")
-    return name
+    return check_plain_name(name or "", "model name")
 
 
 def check_version(version) -> int:

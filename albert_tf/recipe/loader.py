@@ -13,6 +13,22 @@ from albert_tf.recipe.validate import RecipeError, from_data
 TASKS = ("classification", "token-classification")
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """`yaml.safe_load`, except that a key repeated in one mapping is an error: YAML keeps
+    the last copy silently, so a recipe would run with a value its reader did not see."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})",
+                    key_node.start_mark)
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
 def recipe_class(data: dict):
     """The recipe dataclass for the recipe's `task` (default `classification`)."""
     task = data.get("task", "classification")
@@ -53,7 +69,7 @@ def load_recipe(path: str | os.PathLike, overrides=()):
     if not path.is_file():
         raise UserError(f"recipe not found: {path}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except UnicodeDecodeError as exc:
         raise UserError(f"{path} is not UTF-8 text") from exc
     except yaml.YAMLError as exc:

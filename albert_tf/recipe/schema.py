@@ -22,7 +22,7 @@ from typing import Literal
 from albert_tf.compress.distill.config import DistillConfig
 from albert_tf.compress.distill.student import StudentInit
 from albert_tf.compress.prune.transform import PruneConfig
-from albert_tf.errors import UserError
+from albert_tf.errors import UserError, check_plain_name
 from albert_tf.train.config import FinetuneConfig
 from albert_tf.train.job import DataSpec
 
@@ -60,8 +60,10 @@ class PruneSection:
     recover: DistillConfig | None = None
 
 
-def check_export_targets(tflite_modes, saved_model: bool, version: int) -> None:
+def check_export_targets(tflite_modes, saved_model: bool, version: int,
+                         model_name: str) -> None:
     """The checks every task's export section shares."""
+    check_plain_name(model_name, "model_name")
     if not tflite_modes and not saved_model:
         raise UserError("nothing to export: give tflite_modes or saved_model: true")
     if len(set(tflite_modes)) != len(tflite_modes):
@@ -108,7 +110,7 @@ class ExportSection:
     edge_bundle: bool = True
 
     def __post_init__(self):
-        check_export_targets(self.tflite_modes, self.saved_model, self.version)
+        check_export_targets(self.tflite_modes, self.saved_model, self.version, self.model_name)
         if self.calibration_examples < 1:
             raise UserError("calibration_examples must be >= 1. "
                             f"Received: {self.calibration_examples}")
@@ -253,6 +255,7 @@ class Recipe:
     gates: GatesSection = field(default_factory=GatesSection)
 
     def __post_init__(self):
+        check_plain_name(self.name, "name")
         if self.distill is not None and self.student is None:
             raise UserError("distill needs a student section (what to distil into)")
         if self.distill is not None and self.distill.share_groups:

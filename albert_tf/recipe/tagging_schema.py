@@ -27,8 +27,7 @@ accuracy (each word's first sub-token) on the held-out test split.
 from dataclasses import dataclass, field
 from typing import Literal
 
-from albert_tf.compress.prune import StructuredPruneConfig, UnstructuredPruneConfig
-from albert_tf.errors import UserError
+from albert_tf.errors import UserError, check_plain_name
 from albert_tf.recipe.schema import GatesSection, check_export_targets, check_measuring
 from albert_tf.tagging.distill import TokenDistillConfig
 from albert_tf.tagging.prune import TagPruneConfig
@@ -66,46 +65,11 @@ class TaggingTeacherSection:
 
 
 @dataclass
-class StructuredPruneSettings(StructuredPruneConfig):
-    """`StructuredPruneConfig`, checked when the recipe is read (errors name its path)."""
-
-    def __post_init__(self):
-        self.validate()
-
-
-@dataclass
-class UnstructuredPruneSettings(UnstructuredPruneConfig):
-    """`UnstructuredPruneConfig`, checked when the recipe is read."""
-
-    def __post_init__(self):
-        self.validate()
-
-
-@dataclass
-class TagPruneSettings(TagPruneConfig):
-    """`TagPruneConfig`, checked when the recipe is read (not when the stage runs)."""
-
-    structured: StructuredPruneSettings | None = None
-    unstructured: UnstructuredPruneSettings | None = None
-
-    def __post_init__(self):
-        self.validate()
-
-
-@dataclass
 class TaggingPruneSection:
     """Pruning of the fine-tuned teacher into the student (`config`); no `recover`: the
     distillation stage that follows is the recovery."""
 
-    config: TagPruneSettings = field(default_factory=TagPruneSettings)
-
-
-@dataclass
-class TokenDistillSettings(TokenDistillConfig):
-    """`TokenDistillConfig`, checked when the recipe is read."""
-
-    def __post_init__(self):
-        self.validate()
+    config: TagPruneConfig = field(default_factory=TagPruneConfig)
 
 
 @dataclass
@@ -130,7 +94,7 @@ class TaggingExportSection:
     teacher_baseline: bool = True
 
     def __post_init__(self):
-        check_export_targets(self.tflite_modes, self.saved_model, self.version)
+        check_export_targets(self.tflite_modes, self.saved_model, self.version, self.model_name)
 
 
 @dataclass
@@ -159,12 +123,13 @@ class TaggingRecipe:
     data: TaggingDataSpec = field(default_factory=TaggingDataSpec)
     teacher: TaggingTeacherSection = field(default_factory=TaggingTeacherSection)
     prune: TaggingPruneSection | None = None
-    distill: TokenDistillSettings | None = None
+    distill: TokenDistillConfig | None = None
     export: TaggingExportSection = field(default_factory=TaggingExportSection)
     bench: TaggingBenchSection = field(default_factory=TaggingBenchSection)
     gates: GatesSection = field(default_factory=GatesSection)
 
     def __post_init__(self):
+        check_plain_name(self.name, "name")
         if self.distill is not None and self.prune is None:
             raise UserError("distill needs a prune section: the student is the pruned teacher "
                             "(same tokenizer and sequence length, so sub-token positions line up)")

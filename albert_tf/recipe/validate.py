@@ -8,6 +8,7 @@ error names the path (`distill.temperature`), the bad value and what is allowed.
 """
 
 import dataclasses
+import math
 import types
 import typing
 
@@ -90,6 +91,8 @@ def _convert(value, hint, path: str):
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise RecipeError(f"{path}: expected a number, got {value!r}")
+        if not math.isfinite(value):
+            raise RecipeError(f"{path}: expected a finite number, got {value!r}")
         return float(value)
     if hint is str:
         if not isinstance(value, str):

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from albert_tf.errors import UserError
+from albert_tf.errors import UserError, check_finite_numbers
 from albert_tf.tagging.examples import TaggedSentences
 from albert_tf.tagging.pipeline import INPUT_NAMES, align_arrays
 
@@ -51,7 +51,11 @@ class TokenDistillConfig:
     warmup_fraction: float = 0.1
     seed: int = 0
 
+    def __post_init__(self):
+        self.validate()
+
     def validate(self) -> TokenDistillConfig:
+        check_finite_numbers(self)
         checks = [("epochs", self.epochs >= 1), ("batch_size", self.batch_size >= 1),
                   ("learning_rate", self.learning_rate > 0), ("temperature", self.temperature > 0),
                   ("alpha", 0.0 <= self.alpha <= 1.0), ("weight_decay", self.weight_decay >= 0),

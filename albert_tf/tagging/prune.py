@@ -45,6 +45,9 @@ class TagPruneConfig:
     learning_rate: float = 3e-5
     batch_size: int = 32
 
+    def __post_init__(self):
+        self.validate()
+
     def validate(self) -> None:
         if self.structured is None and self.unstructured is None:
             raise UserError("nothing to prune: give structured and/or unstructured settings")

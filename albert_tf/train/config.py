@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from albert_tf.errors import UserError
+from albert_tf.errors import UserError, check_finite_numbers
 
 
 @dataclass
@@ -34,6 +34,7 @@ class FinetuneConfig:
     seed: int = 0
 
     def __post_init__(self):
+        check_finite_numbers(self)
         checks = [
             ("epochs", self.epochs >= 1, "an integer >= 1"),
             ("batch_size", self.batch_size >= 1, "an integer >= 1"),

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from albert_tf.errors import UserError
 from albert_tf.recipe.loader import load_recipe
 from albert_tf.recipe.validate import RecipeError
 
@@ -50,12 +51,38 @@ def test_a_full_recipe_maps_onto_the_stage_configs(tmp_path):
      ["distill", "share_tie_epochs must be >= 0"]),
     ("teacher: [1, 2]\n", ["teacher", "mapping"]),
     ("colour: blue\n", ["colour", "unknown setting"]),
+    # Infinity passes `> 0` and trains to NaN; it is refused like NaN.
+    ("teacher: {finetune: {learning_rate: .inf}}\n",
+     ["teacher.finetune.learning_rate", "finite number", "inf"]),
+    ("student: {method: albertize}\ndistill: {temperature: .nan}\n",
+     ["distill.temperature", "finite number"]),
+    # Names become folders: nothing may point outside the run folder.
+    ("export: {model_name: ../../../pwned}\n", ["export", "model_name", "'../../../pwned'"]),
+    # Pruning settings are checked when the recipe is read, not when the stage runs.
+    ("prune: {config: {structured: {ffn_fraction: 1.5}}}\n",
+     ["prune.config.structured", "ffn_fraction must be in [0, 1)", "1.5"]),
+    ("prune: {config: {}}\n", ["prune.config", "nothing to prune"]),
 ])
 def test_invalid_recipes_name_path_value_and_allowed(tmp_path, text, fragments):
+    base = "name: t\n" if text.startswith("export:") else BASE  # one export key, not two
     with pytest.raises(RecipeError) as error:
-        load_recipe(write(tmp_path, BASE + text))
+        load_recipe(write(tmp_path, base + text))
     for fragment in fragments:
         assert fragment in str(error.value), str(error.value)
+
+
+@pytest.mark.parametrize("name", ["../../escaped", "/tmp/abs", "a/b", ".hidden", ""])
+def test_a_recipe_name_that_is_not_a_plain_folder_name_is_refused(tmp_path, name):
+    with pytest.raises(RecipeError, match="name must be a plain name"):
+        load_recipe(write(tmp_path, f"name: '{name}'\nexport: {{tflite_modes: [float32]}}\n"))
+
+
+def test_a_key_given_twice_is_refused_with_both_lines(tmp_path):
+    text = BASE + "teacher:\n  finetune: {epochs: 1}\n  finetune: {epochs: 9}\n"
+    with pytest.raises(UserError) as error:
+        load_recipe(write(tmp_path, text))
+    assert "line 5" in str(error.value) and "duplicate key 'finetune' (first on line 4)" in \
+        str(error.value)
 
 
 def test_yaml_is_parsed_safely(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from albert_tf.errors import UserError
+from albert_tf.errors import UserError, check_finite_numbers
 
 # Unlabelled text sources the distiller can add (pseudo-labelled by the teacher).
 # "training-split": the rest of the data's training split beyond its labelled subset
@@ -85,6 +85,7 @@ class DistillConfig:
     def __post_init__(self):
         self.layer_map = tuple((int(s), int(t)) for s, t in self.layer_map)
         self.augment_sources = tuple(self.augment_sources)
+        check_finite_numbers(self)
         if not self.temperature > 0:
             raise UserError(f"temperature must be > 0. Received: {self.temperature}")
         if not 0.0 <= self.alpha <= 1.0:

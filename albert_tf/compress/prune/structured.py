@@ -42,7 +42,7 @@ from albert_tf.compress.prune.importance import (
     magnitude_importance,
     taylor_importance,
 )
-from albert_tf.errors import UserError
+from albert_tf.errors import UserError, check_finite_numbers
 from albert_tf.models.albert_slim import (
     AlbertSlimBackbone,
     AlbertSlimTextClassifier,
@@ -74,8 +74,12 @@ class StructuredPruneConfig:
     importance: str = "magnitude"
     calibration_batches: int = 8
 
+    def __post_init__(self):
+        self.validate()  # a config that exists is a valid one, wherever it was built
+
     def validate(self) -> None:
         """Raise `UserError` on values out of range."""
+        check_finite_numbers(self)
         for name in ("heads_fraction", "ffn_fraction"):
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:

@@ -31,7 +31,7 @@ from albert_tf.compress.prune.magnitude import (
 )
 from albert_tf.compress.prune.schedules import ConstantSparsity, PolynomialDecay, PruningSchedule
 from albert_tf.compress.prune.structured import StructuredPruneConfig, structured_prune
-from albert_tf.errors import UserError
+from albert_tf.errors import UserError, check_finite_numbers
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +74,12 @@ class UnstructuredPruneConfig:
     include: list[str] | None = None
     exclude: list[str] | None = None
 
+    def __post_init__(self):
+        self.validate()
+
     def validate(self) -> None:
         """Raise `UserError` on values out of range."""
+        check_finite_numbers(self)
         if not 0.0 <= self.sparsity < 1.0:
             raise UserError(f"sparsity must be in [0, 1). Received: sparsity={self.sparsity}")
         if self.schedule not in SCHEDULE_KINDS:
@@ -125,8 +129,12 @@ class PruneConfig:
     fine_tune_steps: int = 0
     learning_rate: float = 3e-5
 
+    def __post_init__(self):
+        self.validate()
+
     def validate(self) -> None:
         """Raise `UserError` on inconsistent settings."""
+        check_finite_numbers(self)
         if self.structured is None and self.unstructured is None:
             raise UserError("nothing to prune: give structured and/or unstructured settings")
         if self.fine_tune_steps < 0:
