@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 
+from albert_tf.cli.quiet_tensorflow import quiet_tensorflow_start_up
 from albert_tf.errors import UserError
 
 # One entry per sub-command module, in the order `--help` lists them.
@@ -42,7 +43,8 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="albert-tf", description="Fine-tune, distill, prune, quantize and "
                      "export ALBERT text models (TensorFlow / Keras 3).")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="debug logging, and TensorFlow's own C++ log lines")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -50,10 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    # Keep TensorFlow's C++ start-up chatter off the terminal (errors still show).
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = build_parser()
     args = parser.parse_args(argv)
+    # TensorFlow's C++ lines (`E0000 ... cuInit` on a machine without a GPU, oneDNN notices)
+    # would come before albert_tf's own one-line errors. The level is read when TensorFlow
+    # is imported, which happens only inside the sub-command; a value the user set wins.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if args.verbose else "3")
+    if not args.verbose:
+        quiet_tensorflow_start_up()  # the lines the level does not reach
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -1,5 +1,8 @@
 """`albert-tf predict`: classify texts given on the command line or in a file."""
 
+import codecs
+import sys
+
 from albert_tf.cli.common import positive_int
 
 
@@ -12,24 +15,25 @@ def register(subparsers):
     parser.add_argument("--pair", action="append", default=None,
                         help="second text of a sentence pair (once per text, same order)")
     parser.add_argument("--file", default=None,
-                        help="UTF-8 file with one text per line (instead of arguments)")
+                        help="UTF-8 file with one text per line (instead of arguments); an "
+                             "empty line is classified like an empty text")
     parser.add_argument("--batch-size", type=positive_int, default=32)
     parser.set_defaults(func=run)
 
 
-def _check_text(text: str, where: str) -> str:
-    from albert_tf.errors import UserError
-
+def _text_error(text: str) -> str | None:
+    """Why `text` cannot be classified, or None. An empty text is classified as the
+    tokenizer sees it (`[CLS] [SEP]`), as the SavedModel, the TFLite files and the edge kit
+    do: an exported graph cannot refuse one text of a batch without failing them all."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # argv bytes that were not UTF-8 arrive as lone surrogates
-        raise UserError(f"{where} is not valid UTF-8 text") from None
-    if not text.strip():
-        raise UserError(f"{where} is empty: give a non-empty text")
-    return text
+        return "is not valid UTF-8 text"
+    return None
 
 
-def read_texts(args) -> list[str]:
+def read_texts(args) -> list[tuple[str, str | None]]:
+    """`(text, error)` for each text, in order; `error` is None for a text to classify."""
     from pathlib import Path
 
     from albert_tf.errors import UserError
@@ -40,17 +44,24 @@ def read_texts(args) -> list[str]:
         path = Path(args.file)
         if not path.is_file():
             raise UserError(f"text file not found: {path}")
-        texts = []
-        for number, raw in enumerate(path.read_bytes().splitlines(), start=1):
+        data = path.read_bytes().removeprefix(codecs.BOM_UTF8)  # not part of the first text
+        rows = []
+        for number, raw in enumerate(data.splitlines(), start=1):
             try:
-                line = raw.decode("utf-8")
+                rows.append((raw.decode("utf-8"), None))
             except UnicodeDecodeError:
-                raise UserError(f"{path} line {number} is not valid UTF-8") from None
-            texts.append(_check_text(line, f"{path} line {number}"))
-        return texts
+                rows.append((raw.decode("utf-8", "replace"),
+                             f"{path} line {number} is not valid UTF-8"))
+        if not rows:
+            raise UserError(f"{path} holds no text: give one text per line")
+        return rows
     if not args.texts:
         raise UserError("no text given: pass texts as arguments or --file PATH")
-    return [_check_text(t, f"text {i}") for i, t in enumerate(args.texts, start=1)]
+    rows = []
+    for number, text in enumerate(args.texts, start=1):
+        error = _text_error(text)
+        rows.append((text, None if error is None else f"text {number} {error}"))
+    return rows
 
 
 def run(args) -> int:
@@ -63,13 +74,21 @@ def run(args) -> int:
     from albert_tf.models import load_classifier, load_label_names
     from albert_tf.text import make_dataset
 
-    texts = read_texts(args)
+    rows = read_texts(args)
+    errors = [error for _, error in rows if error is not None]
+    if len(errors) == len(rows):
+        raise UserError(errors[0] if len(errors) == 1 else
+                        f"{errors[0]} (and every other text: nothing to classify)")
+    texts = [text for text, error in rows if error is None]
     pairs = None
     if args.pair is not None:
-        if len(args.pair) != len(texts):
-            raise UserError(f"{len(texts)} texts but {len(args.pair)} --pair values: give one "
+        if len(args.pair) != len(rows):
+            raise UserError(f"{len(rows)} texts but {len(args.pair)} --pair values: give one "
                             "--pair per text")
-        pairs = [_check_text(p, f"pair {i}") for i, p in enumerate(args.pair, start=1)]
+        for number, pair in enumerate(args.pair, start=1):
+            if _text_error(pair):
+                raise UserError(f"pair {number} {_text_error(pair)}")
+        pairs = [pair for pair, (_, error) in zip(args.pair, rows) if error is None]
     model = load_classifier(args.model_dir)
     names = load_label_names(args.model_dir, model.num_classes)
 
@@ -79,10 +98,14 @@ def run(args) -> int:
     examples = Examples()
     examples.texts, examples.pairs = texts, pairs
     ds = make_dataset(examples, model.preprocessor, args.batch_size, with_labels=False)
-    probs = softmax(predict_logits(model, ds))
-    for text, row in zip(texts, probs):
+    probs = iter(softmax(predict_logits(model, ds)))
+    for text, error in rows:  # one line per text, in order; a bad text does not stop the rest
+        if error is not None:
+            print(f"error: {error}", file=sys.stderr)
+            continue
+        row = next(probs)
         best = int(np.argmax(row))
         print(json.dumps({"text": text, "label": names[best],
                           "probabilities": {n: round(float(p), 4) for n, p in zip(names, row)}},
                          ensure_ascii=False))
-    return 0
+    return 2 if errors else 0

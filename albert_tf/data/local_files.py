@@ -202,9 +202,24 @@ def _label_ids(
 
     if all(_is_integer(v) for v in values):
         ids = [_checked_id(path, line, int(v), num_classes) for line, v in zip(lines, values)]
+        if num_classes is None:
+            # Ids name classes 0..n-1; a stray large id must not become a table of that size.
+            distinct = sorted(set(ids))
+            if distinct[-1] >= len(distinct):
+                line = lines[ids.index(distinct[-1])]
+                raise UserError(
+                    f"{path.name} line {line}: label {distinct[-1]} is out of range: integer "
+                    f"labels are class ids 0..n-1, and this file has {len(distinct)} distinct "
+                    f"ones ({', '.join(map(str, distinct[:10]))}); renumber them or use names")
         count = num_classes if num_classes is not None else max(ids) + 1
         return np.array(ids, np.int32), [str(i) for i in range(count)]
 
+    numbers = sorted({str(v) for v in values if _is_integer(v)})
+    if numbers:
+        words = sorted({str(v) for v in values if not _is_integer(v)})
+        raise UserError(
+            f"{path.name}: the labels mix integer ids ({', '.join(numbers[:5])}) and names "
+            f"({', '.join(words[:5])}); use one kind, or give label names so ids map onto them")
     names = sorted({str(v) for v in values})
     if num_classes is not None and len(names) > num_classes:
         raise UserError(

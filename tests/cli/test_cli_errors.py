@@ -12,7 +12,7 @@ from albert_tf.cli import main
 def albert_tf(*args):
     """The real command in a fresh process (what a user sees, traceback or not)."""
     argv = [sys.executable, "-m", "albert_tf.cli", *args]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     return subprocess.run(argv, capture_output=True, env=env, timeout=300)
 
 
@@ -56,7 +56,7 @@ def files(tmp_path_factory):
     (["finetune", "--data", "{files}/empty_text.csv"], ["empty"]),
     (["tokenizer", "train", "--data", "{files}/ok.csv", "--output", "{files}/t.model"],
      ["vocab"]),
-    (["predict", "--model-dir", "{files}", ""], ["empty"]),
+    (["predict", "--model-dir", "{files}", "--file", "{files}/ok.csv", "x"], ["not both"]),
     (["predict", "--model-dir", "{files}", "a fine film"], ["not a saved classifier"]),
     (["evaluate", "{files}/nowhere"], ["not a saved classifier"]),
     (["finetune", "--model", "albert-huge", "--data", "{files}/ok.csv"], ["albert-huge"]),
@@ -69,6 +69,17 @@ def test_bad_input_is_one_line_and_exit_2(files, args, fragments, capsys):
 def test_in_a_real_process_bad_input_has_no_traceback(files):
     result = albert_tf("finetune", "--data", str(files / "latin1.csv"))
     assert_one_line_error(result.returncode, result.stderr.decode(), "UTF-8")
+
+
+@pytest.mark.slow  # a child process imports TensorFlow
+def test_an_error_after_tensorflow_starts_is_the_only_line_on_stderr(tmp_path):
+    result = albert_tf("evaluate", str(tmp_path))  # imports TensorFlow, then refuses the folder
+    stderr = result.stderr.decode()
+    assert result.returncode == 2
+    assert stderr.splitlines() == [stderr.strip()] and stderr.startswith(
+        "albert-tf evaluate: error: "), stderr  # no `I0000 ... oneDNN` / `E0000 ... cuInit`
+    verbose = albert_tf("--verbose", "evaluate", str(tmp_path))
+    assert "oneDNN" in verbose.stderr.decode()  # --verbose brings TensorFlow's lines back
 
 
 @pytest.mark.slow  # a child process loads TensorFlow and a model

@@ -47,6 +47,22 @@ def test_predict_prints_a_label_and_probabilities_per_text(finetuned, capsys):
         assert abs(sum(row["probabilities"].values()) - 1) < 1e-3
 
 
+def test_an_empty_text_is_classified_like_the_exported_graphs_do(finetuned, capsys):
+    assert main(["predict", "--model-dir", str(finetuned / "model"), "", "a fine film"]) == 0
+    rows = [json.loads(l) for l in capsys.readouterr().out.splitlines()]
+    assert [r["text"] for r in rows] == ["", "a fine film"]
+
+
+def test_predict_file_drops_the_bom_and_reports_a_bad_line_without_dropping_the_rest(
+        finetuned, tmp_path, capsys):
+    path = tmp_path / "texts.txt"
+    path.write_bytes(b"\xef\xbb\xbfa warm film\ncaf\xe9 cr\xe8me\ndull\n")
+    assert main(["predict", "--model-dir", str(finetuned / "model"), "--file", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert [json.loads(l)["text"] for l in captured.out.splitlines()] == ["a warm film", "dull"]
+    assert captured.err.strip() == f"error: {path} line 2 is not valid UTF-8"
+
+
 def test_evaluate_matches_finetune_test_metrics(finetuned, tmp_path, capsys):
     out = tmp_path / "eval.json"
     assert main(["evaluate", str(finetuned / "model"), "--data", "rotten-tomatoes",

@@ -42,6 +42,25 @@ def test_tsv_pairs_and_integer_labels(tmp_path):
     assert examples.labels.tolist() == [1, 0] and examples.label_names == ["0", "1"]
 
 
+def test_a_stray_large_integer_label_is_refused_not_turned_into_a_huge_label_table(tmp_path):
+    path = _write(tmp_path / "ids.csv", "text,label\ngood,1\nbad,0\nodd,99999999\nok,1\n")
+    with pytest.raises(UserError, match="ids.csv line 4: label 99999999 is out of range: "
+                                        "integer labels are class ids 0..n-1, and this file "
+                                        "has 3 distinct ones"):
+        load_source(path)
+
+
+def test_integer_ids_mixed_with_names_are_refused_not_made_four_classes(tmp_path):
+    path = _write(tmp_path / "mixed.csv", "text,label\ngood,1\nbad,0\nfine,positive\n"
+                                          "awful,negative\n")
+    with pytest.raises(UserError, match=r"mix integer ids \(0, 1\) and names \(negative, "
+                                        r"positive\)"):
+        load_source(path)
+    # With label names the integers are ids of those names: one mapping, no error.
+    named = load_source(path, label_names=["negative", "positive"])
+    assert named.labels.tolist() == [1, 0, 1, 0]
+
+
 def test_jsonl_with_bom_and_unicode(tmp_path):
     rows = [
         {"text": "Très bien\u2028ok", "label": 1},
@@ -70,7 +89,7 @@ def test_unlabelled_file_through_reader(tmp_path):
 
 
 def test_file_name_with_plus_is_one_file(tmp_path):
-    path = _write(tmp_path / "a+b.csv", "text,label\nx,1\n")
+    path = _write(tmp_path / "a+b.csv", "text,label\nx,0\n")
     assert load_source(path).texts == ["x"]
 
 
