@@ -35,7 +35,9 @@ def register(subparsers):
                     "optionally fine-tune on data while the sparsity follows its schedule, "
                     "and save the result as a preset folder with prune_metrics.json.")
     parser.add_argument("model", help="saved classifier folder (keras-hub preset format)")
-    parser.add_argument("output", help="folder for the pruned classifier")
+    parser.add_argument("output", help="folder for the pruned classifier (new or empty)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace OUTPUT when it already holds files")
 
     unstructured = parser.add_argument_group("unstructured (magnitude) pruning")
     unstructured.add_argument("--sparsity", type=fraction, default=None,
@@ -143,9 +145,10 @@ def run(args) -> int:
     from albert_tf.errors import UserError
     from albert_tf.evaluate import evaluate, write_json
     from albert_tf.models import load_classifier, load_label_names, save_classifier
+    from albert_tf.models.factory import check_output_folder
 
     config = config_from_args(args)
-    config.validate()
+    check_output_folder(args.output, args.overwrite)  # before minutes of work, not after
     keras.utils.set_random_seed(args.seed)  # before tokenisers exist (see FinetuneConfig.seed)
     model = load_classifier(args.model)
     label_names = load_label_names(args.model, model.num_classes)
@@ -172,7 +175,7 @@ def run(args) -> int:
     metrics.update(prune_metrics)
     if args.evaluate:
         metrics["test_after"] = evaluate(pruned, test_ds, test.labels, label_names)
-    save_classifier(pruned, args.output, label_names)
+    save_classifier(pruned, args.output, label_names, overwrite=args.overwrite)
     write_json(metrics, f"{args.output}/prune_metrics.json")
     print(_format_table(metrics))
     print(f"model: {args.output}   metrics: {args.output}/prune_metrics.json")

@@ -98,7 +98,10 @@ def register(subparsers):
                        help="magnitude sparsity of every prunable kernel")
     prune.add_argument("--fine-tune-steps", type=non_negative_int, default=0)
     prune.add_argument("--learning-rate", type=positive_float, default=3e-5)
-    prune.add_argument("--output", required=True, help="folder for the pruned tagger")
+    prune.add_argument("--output", required=True, help="folder for the pruned tagger (new or "
+                                                      "empty)")
+    prune.add_argument("--overwrite", action="store_true",
+                       help="replace --output when it already holds files")
     prune.set_defaults(func=run_prune)
 
     distill = sub.add_parser("distill", help="train a student on the teacher's per-token "
@@ -114,7 +117,10 @@ def register(subparsers):
     distill.add_argument("--temperature", type=positive_float, default=2.0)
     distill.add_argument("--alpha", type=unit_interval, default=0.8,
                          help="weight of the soft-label term (default 0.8)")
-    distill.add_argument("--output", required=True, help="folder for the student")
+    distill.add_argument("--output", required=True, help="folder for the student (new or "
+                                                         "empty)")
+    distill.add_argument("--overwrite", action="store_true",
+                         help="replace --output when it already holds files")
     distill.add_argument("--resume", action="store_true",
                          help="continue a killed run from its last finished epoch "
                               "(checkpoints in OUTPUT.checkpoints/)")
@@ -220,6 +226,7 @@ def run_predict(args) -> int:
 
 def run_prune(args) -> int:
     from albert_tf.compress.prune import StructuredPruneConfig, UnstructuredPruneConfig
+    from albert_tf.models.factory import check_output_folder
     from albert_tf.tagging.model import save_token_classifier
     from albert_tf.tagging.prune import TagPruneConfig, prune_tagger
 
@@ -232,11 +239,11 @@ def run_prune(args) -> int:
     config = TagPruneConfig(structured=structured, unstructured=unstructured,
                             fine_tune_steps=args.fine_tune_steps,
                             learning_rate=args.learning_rate)
-    config.validate()
+    check_output_folder(args.output, args.overwrite)  # before the work, not after
     train = _splits_for_model(args)[0] if args.fine_tune_steps else None
     tagger, names = _load(args.model)
     pruned, metrics = prune_tagger(tagger, config, train)
-    save_token_classifier(pruned, args.output, names)
+    save_token_classifier(pruned, args.output, names, overwrite=args.overwrite)
     print(f"parameters {metrics['parameters_before']} -> {metrics['parameters_after']}  "
           f"non-zero {metrics['nonzero_parameters_before']} -> "
           f"{metrics['nonzero_parameters_after']}")
@@ -245,12 +252,14 @@ def run_prune(args) -> int:
 
 
 def run_distill(args) -> int:
+    from albert_tf.models.factory import check_output_folder
     from albert_tf.tagging.distill import TokenDistillConfig, distill_tagger
     from albert_tf.tagging.model import build_token_classifier, save_token_classifier
 
     config = TokenDistillConfig(epochs=args.epochs, batch_size=args.batch_size,
                                 learning_rate=args.learning_rate, temperature=args.temperature,
-                                alpha=args.alpha, seed=args.seed).validate()
+                                alpha=args.alpha, seed=args.seed)
+    check_output_folder(args.output, args.overwrite or args.resume)
     args.model = args.teacher
     train, dev, _ = _splits_for_model(args)
     teacher, names = _load(args.teacher)
@@ -264,7 +273,8 @@ def run_distill(args) -> int:
     work = f"{str(args.output).rstrip('/')}.checkpoints"
     student, metrics = distill_tagger(teacher, student, train, dev, config, run_dir=work,
                                       resume=args.resume)
-    save_token_classifier(student, args.output, names)
+    save_token_classifier(student, args.output, names,
+                          overwrite=args.overwrite or args.resume)
     print(f"teacher dev accuracy {metrics['teacher_dev_accuracy']:.4f}  student best dev "
           f"accuracy {metrics['best_dev_accuracy']:.4f} (epoch {metrics['best_epoch']})  "
           f"parameters {metrics['teacher_parameters']} -> {metrics['student_parameters']}")

@@ -137,19 +137,43 @@ def _known_presets() -> set[str]:
 LABEL_NAMES_FILE = "label_names.json"
 
 
-def save_classifier(classifier, folder: str | os.PathLike, label_names=None) -> Path:
+def save_classifier(classifier, folder: str | os.PathLike, label_names=None, *,
+                    overwrite: bool = False) -> Path:
     """Save to keras-hub's preset format, atomically (temporary folder, then rename).
 
-    `label_names` (class id order) are kept beside the weights in `label_names.json`.
+    `label_names` (class id order) are kept beside the weights in `label_names.json`. An
+    existing non-empty `folder` is refused unless `overwrite` (then it is replaced whole).
     """
     extra = {} if label_names is None else {LABEL_NAMES_FILE: list(label_names)}
-    return save_task_atomically(classifier, folder, extra)
+    return save_task_atomically(classifier, folder, extra, overwrite=overwrite)
 
 
-def save_task_atomically(task, folder: str | os.PathLike, json_files: dict) -> Path:
-    """Save a keras-hub task to a preset folder plus `json_files` ({file name: data}), into a
-    temporary folder first and renamed into place, so no half-written preset is ever seen."""
+def check_output_folder(folder: str | os.PathLike, overwrite: bool = False) -> Path:
+    """Refuse, before any work is done, an output folder that cannot be written or that
+    holds something the user has and did not agree to replace."""
     folder = Path(folder)
+    for parent in folder.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UserError(f"cannot write {folder}: {parent} is a file, not a folder")
+            if not os.access(parent, os.W_OK):
+                raise UserError(f"cannot write {folder}: {parent} is not writable")
+            break
+    if folder.exists():
+        if not folder.is_dir():
+            raise UserError(f"{folder} is a file: give a folder path for the model")
+        if any(folder.iterdir()) and not overwrite:
+            raise UserError(f"{folder} already exists and is not empty: choose a new folder, "
+                            "or pass --overwrite to replace it")
+    return folder
+
+
+def save_task_atomically(task, folder: str | os.PathLike, json_files: dict, *,
+                         overwrite: bool = False) -> Path:
+    """Save a keras-hub task to a preset folder plus `json_files` ({file name: data}), into a
+    temporary folder first and renamed into place, so no half-written preset is ever seen.
+    An existing non-empty `folder` is replaced only with `overwrite`."""
+    folder = check_output_folder(folder, overwrite)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)

@@ -123,7 +123,7 @@ def stage_student(ctx: RunContext, resume: bool) -> dict:
 
     teacher = _load(ctx.model_dir("teacher"))
     student = build_student(teacher, ctx.recipe.student, texts=ctx.splits.train.texts)
-    save_classifier(student, ctx.model_dir("student"), _label_names(ctx))
+    save_classifier(student, ctx.model_dir("student"), _label_names(ctx), overwrite=True)
     return {"init": asdict(ctx.recipe.student), **count_parameters(student)}
 
 
@@ -138,7 +138,7 @@ def stage_distill(ctx: RunContext, resume: bool) -> dict:
                                run_dir=ctx.folder("distill") / "work", resume=resume,
                                unlabelled_texts=requested_unlabelled_texts(ctx.recipe.distill,
                                                                            ctx.recipe.data))
-    save_classifier(student, ctx.model_dir("distill"), _label_names(ctx))
+    save_classifier(student, ctx.model_dir("distill"), _label_names(ctx), overwrite=True)
     return metrics
 
 
@@ -161,7 +161,7 @@ def stage_prune(ctx: RunContext, resume: bool) -> dict:
             parent, pruned, ctx.splits, section.recover, run_dir=ctx.folder("prune") / "recover",
             resume=resume,
             unlabelled_texts=requested_unlabelled_texts(section.recover, ctx.recipe.data))
-    save_classifier(pruned, ctx.model_dir("prune"), _label_names(ctx))
+    save_classifier(pruned, ctx.model_dir("prune"), _label_names(ctx), overwrite=True)
     return metrics
 
 

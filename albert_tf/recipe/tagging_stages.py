@@ -66,7 +66,7 @@ def stage_prune(ctx: TaggingRunContext, resume: bool) -> dict:
     pruned, metrics = prune_tagger(tagger, config, train)
     # Before distillation: how much the cut alone cost.
     metrics["dev_token_accuracy"] = evaluate_tagger(pruned, ctx.splits.dev)["token_accuracy"]
-    save_token_classifier(pruned, ctx.model_dir("prune"), names)
+    save_token_classifier(pruned, ctx.model_dir("prune"), names, overwrite=True)
     return metrics
 
 
@@ -81,7 +81,7 @@ def stage_distill(ctx: TaggingRunContext, resume: bool) -> dict:
     student, metrics = distill_tagger(teacher, student, ctx.splits.train, ctx.splits.dev,
                                       ctx.recipe.distill, run_dir=ctx.folder("distill") / "work",
                                       resume=resume, verbose=2)
-    save_token_classifier(student, ctx.model_dir("distill"), names)
+    save_token_classifier(student, ctx.model_dir("distill"), names, overwrite=True)
     return metrics
 
 

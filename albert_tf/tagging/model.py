@@ -145,18 +145,20 @@ def _is_token_classifier(folder: Path) -> bool:
     return name.endswith("TokenClassifier")
 
 
-def save_token_classifier(tagger, folder: str | os.PathLike, tag_names=None) -> Path:
+def save_token_classifier(tagger, folder: str | os.PathLike, tag_names=None, *,
+                          overwrite: bool = False) -> Path:
     """Save to keras-hub's preset format atomically (temporary folder, then rename).
 
     Args:
         tagger: an `AlbertTokenClassifier` with its preprocessor.
         folder: the preset folder to write.
         tag_names: tag names in id order, kept in `tag_names.json`.
+        overwrite: replace an existing non-empty `folder` (otherwise refused).
     """
     from albert_tf.models.factory import save_task_atomically
 
     extra = {} if tag_names is None else {TAG_NAMES_FILE: list(tag_names)}
-    return save_task_atomically(tagger, folder, extra)
+    return save_task_atomically(tagger, folder, extra, overwrite=overwrite)
 
 
 def load_token_classifier(folder: str | os.PathLike):

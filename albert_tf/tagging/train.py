@@ -198,7 +198,7 @@ def run_tag_finetune_job(job: TagFinetuneJob, run_dir: str | os.PathLike, resume
     summary = finetune_tagger(tagger, train, dev, job.train, run_dir, resume=resume,
                               verbose=verbose)
     seconds = time.perf_counter() - started
-    save_token_classifier(tagger, run_dir / "model", tag_names)
+    save_token_classifier(tagger, run_dir / "model", tag_names, overwrite=True)
     majority = train.majority_tag()
     metrics = {
         "job": dataclasses.asdict(job),

@@ -162,7 +162,7 @@ def run_finetune_job(job: FinetuneJob, run_dir: str | os.PathLike, resume: bool 
         summary = finetune(model, train_ds, dev_ds, job.train, run_dir,
                            train_examples=len(train.texts), resume=resume, verbose=verbose)
         train_seconds = time.perf_counter() - started
-        save_classifier(model, run_dir / "model", label_names)
+        save_classifier(model, run_dir / "model", label_names, overwrite=True)
 
         dev_metrics = evaluate(model, dev_ds, dev.labels, label_names)
         test_metrics = evaluate(model, test_ds, test.labels, label_names)

@@ -77,3 +77,28 @@ def test_bad_requests_exit_2_with_one_line(tmp_path, prune_saved_classifier, cap
 def test_missing_model_folder_exits_2(tmp_path, capsys):
     assert main(["prune", str(tmp_path / "none"), str(tmp_path / "out"), "--depth", "1"]) == 2
     assert "no task.json" in capsys.readouterr().err
+
+
+def test_an_output_folder_with_files_is_kept_unless_overwrite_is_given(
+        tmp_path, prune_saved_classifier, capsys):
+    output = tmp_path / "mine"
+    output.mkdir()
+    (output / "notes.txt").write_text("my notes")
+    argv = ["prune", str(prune_saved_classifier), str(output), "--ffn-fraction", "0.25"]
+    assert main(argv) == 2
+    assert "already exists and is not empty" in capsys.readouterr().err
+    assert [p.name for p in output.iterdir()] == ["notes.txt"]  # nothing deleted
+    assert main([*argv, "--overwrite"]) == 0
+    assert (output / "task.json").is_file() and not (output / "notes.txt").exists()
+
+
+@pytest.mark.parametrize("make_target, message", [
+    (lambda tmp: tmp / "file.txt", "is a file"),
+    (lambda tmp: tmp / "file.txt" / "model", "file.txt is a file, not a folder"),
+])
+def test_an_output_path_that_cannot_be_a_folder_is_one_line(
+        tmp_path, prune_saved_classifier, capsys, make_target, message):
+    (tmp_path / "file.txt").write_text("x")
+    assert main(["prune", str(prune_saved_classifier), str(make_target(tmp_path)),
+                 "--ffn-fraction", "0.25"]) == 2
+    assert message in capsys.readouterr().err

@@ -515,7 +515,7 @@ def _distill_phase(teacher, student, data, config: DistillConfig, run_dir, resum
             logger.info("%s accuracy: student %.4f, teacher %.4f, agreement %.4f", name,
                         metrics[name]["student"]["accuracy"],
                         metrics[name]["teacher"]["accuracy"], metrics[name]["agreement"])
-    save_classifier(student, run_dir / "student", label_names or None)
+    save_classifier(student, run_dir / "student", label_names or None, overwrite=True)
     metrics["seconds"] = round(time.perf_counter() - started, 2)
     _atomic_write_json(run_dir / METRICS_FILE, metrics)
     return student, metrics
