@@ -168,6 +168,30 @@ def check_output_folder(folder: str | os.PathLike, overwrite: bool = False) -> P
     return folder
 
 
+@contextlib.contextmanager
+def _unbuilt_optimizer(task):
+    """Save weights, not training state: a trained task carries its optimizer's moments (181
+    MB beside 91 MB of MiniLM weights), which every load then skips with a warning. Resume
+    state lives in `checkpoints/`. A fresh copy of the optimizer stands in while saving."""
+    optimizer = getattr(task, "optimizer", None)
+    fresh = None
+    if optimizer is not None:
+        import keras
+
+        try:
+            fresh = keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
+        except (TypeError, ValueError) as exc:  # a custom optimizer: save it as it is
+            logger.debug("optimizer state kept in the preset: %s", exc)
+    if fresh is None:
+        yield
+        return
+    task.optimizer = fresh
+    try:
+        yield
+    finally:
+        task.optimizer = optimizer
+
+
 def save_task_atomically(task, folder: str | os.PathLike, json_files: dict, *,
                          overwrite: bool = False) -> Path:
     """Save a keras-hub task to a preset folder plus `json_files` ({file name: data}), into a
@@ -177,7 +201,8 @@ def save_task_atomically(task, folder: str | os.PathLike, json_files: dict, *,
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    task.save_to_preset(str(tmp))
+    with _unbuilt_optimizer(task):
+        task.save_to_preset(str(tmp))
     for name, data in json_files.items():
         (tmp / name).write_text(json.dumps(data))
     if folder.exists():

@@ -51,6 +51,30 @@ def test_saved_classifier_loads_back_with_equal_outputs(tmp_path, sentencepiece_
                                atol=1e-6)
 
 
+def test_a_trained_model_is_saved_without_optimizer_state_and_loads_without_warnings(
+        tmp_path, sentencepiece_model):
+    import warnings
+
+    import h5py
+    import keras
+
+    keras.utils.set_random_seed(0)
+    clf = build_classifier("albert-tiny", num_classes=2, tokenizer=sentencepiece_model,
+                           sequence_length=16)
+    clf.fit(TEXTS[:2], np.array([1, 0]), epochs=1, verbose=0)  # builds Adam's moments
+    trained_state = len(clf.optimizer.variables)
+    assert trained_state > 2
+    folder = save_classifier(clf, tmp_path / "clf")
+    with h5py.File(folder / "task.weights.h5", "r") as saved:
+        assert len(saved["optimizer"]["vars"]) == 2  # iterations and learning rate only
+    assert len(clf.optimizer.variables) == trained_state  # the live model keeps training state
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Skipping variable loading for optimizer" would raise
+        loaded = load_classifier(folder)
+    np.testing.assert_allclose(clf.predict(TEXTS, verbose=0), loaded.predict(TEXTS, verbose=0),
+                               atol=1e-6)
+
+
 def test_local_backbone_preset_gets_a_new_head(tmp_path, sentencepiece_model):
     """Stand-in for a downloaded keras-hub preset: a backbone + tokenizer preset folder."""
     import keras_hub
