@@ -42,7 +42,8 @@ def register(subparsers):
                          help="store Keras 3 int8 weights (model.quantize('int8'))")
     serving.add_argument("--base-path-prefix", default=None,
                          help="serving root as the server sees it, for models.config "
-                              "(e.g. /models in the tensorflow/serving container)")
+                              "(default /models: the tensorflow/serving container mount in "
+                              "export/serving/README.md; $PWD/OUTPUT for a local server)")
     serving.add_argument("--overwrite", action="store_true", help="replace that version")
     parser.add_argument("--text-pairs", action="store_true",
                         help="text inputs are sentence pairs: a second string input "

@@ -152,8 +152,8 @@ def export_saved_model(model, output_dir, model_name: str = "albert", version: i
         text_pairs: the text signature takes a second string, `text_pair`.
         keras_int8: store Keras 3 int8 weights (`model.quantize("int8")` on a copy).
         warmup_texts: texts for the warm-up records.
-        base_path_prefix: the serving root as the server sees it (e.g. `/models`), for
-            `models.config`; default the absolute local path.
+        base_path_prefix: the serving root as the server sees it, for `models.config`:
+            default `/models` (the container mount in `export/serving/README.md`).
         overwrite: replace an existing version folder.
         parity: compare both signatures with the Keras model on `parity_texts`.
         parity_texts: texts for the parity check (default `parity.PARITY_TEXTS`).

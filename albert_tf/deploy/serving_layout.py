@@ -83,16 +83,26 @@ def models_config_text(models: dict[str, str]) -> str:
     return "model_config_list {\n" + entries + "}\n"
 
 
+# Where the documented `docker run -v "$PWD/serving:/models" tensorflow/serving` mounts the
+# serving root: `models.config` names model folders as the server sees them, not as this
+# machine does (an absolute host path would not exist inside the container).
+SERVING_MOUNT = "/models"
+
+
 def write_models_config(root, base_path_prefix: str | None = None) -> Path:
     """Write `<root>/models.config` listing every model folder under `root`.
 
     Args:
         root: the serving root.
-        base_path_prefix: the root as the server sees it (e.g. `/models` inside the
-            tensorflow/serving container); default the absolute local path.
+        base_path_prefix: the root as the server sees it: default `/models`, where the
+            tensorflow/serving container in `export/serving/README.md` mounts it; give the
+            absolute local path for a `tensorflow_model_server` run on this machine.
     """
     root = Path(root)
-    prefix = base_path_prefix.rstrip("/") if base_path_prefix else str(root.resolve())
+    prefix = (base_path_prefix or SERVING_MOUNT).rstrip("/") or "/"
+    if not prefix.startswith("/"):
+        raise UserError(f"the serving base path must be absolute, as the server sees it "
+                        f"(e.g. {SERVING_MOUNT}). Received: {base_path_prefix!r}")
     text = models_config_text({name: f"{prefix}/{name}" for name in served_models(root)})
     _check_parses(text)
     path = root / CONFIG_FILE

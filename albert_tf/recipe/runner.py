@@ -197,7 +197,8 @@ def stage_export(ctx: RunContext, resume: bool) -> dict:
     if section.saved_model:
         artifacts["saved_model"] = export_saved_model(
             model, folder / "serving", section.model_name, section.version, label_names=names,
-            text_pairs=ctx.splits.train.pairs is not None, overwrite=True)
+            text_pairs=ctx.splits.train.pairs is not None, overwrite=True,
+            base_path_prefix=section.serving_base_path)
     return {"artifacts": artifacts}
 
 

@@ -97,6 +97,9 @@ class ExportSection:
             measured against it in the same run.
         edge_bundle: write `export/edge-bundle/` for `export/edge/classify.py`, holding the
             artifact the gates judge (the one to ship).
+        serving_base_path: the serving root as TF Serving sees it, written into
+            `models.config` (default `/models`, the container mount of
+            `export/serving/README.md`).
     """
 
     tflite_modes: list[TFLiteMode] = field(
@@ -108,8 +111,12 @@ class ExportSection:
     calibration_examples: int = 100
     teacher_baseline: bool = True
     edge_bundle: bool = True
+    serving_base_path: str = "/models"
 
     def __post_init__(self):
+        if not self.serving_base_path.startswith("/"):
+            raise UserError("serving_base_path must be an absolute path as the server sees "
+                            f"it, e.g. /models. Received: {self.serving_base_path!r}")
         check_export_targets(self.tflite_modes, self.saved_model, self.version, self.model_name)
         if self.calibration_examples < 1:
             raise UserError("calibration_examples must be >= 1. "

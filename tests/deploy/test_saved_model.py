@@ -22,7 +22,10 @@ def test_serving_layout_and_models_config(serving_export, artifacts_dir):
                                model_server_config_pb2.ModelServerConfig())
     entries = config.model_config_list.config
     assert [(e.name, e.base_path, e.model_platform) for e in entries] == \
-        [("sentiment", str((root / "sentiment").resolve()), "tensorflow")]
+        [("sentiment", "/models/sentiment", "tensorflow")]
+    # As the container of export/serving/README.md sees it: the root mounted at /models.
+    in_container = root / Path(entries[0].base_path).relative_to("/models")
+    assert (in_container / "1" / "saved_model.pb").is_file()
     assert (root / "sentiment.v1.json").is_file()
 
 

@@ -58,6 +58,7 @@ def test_a_full_recipe_maps_onto_the_stage_configs(tmp_path):
      ["distill.temperature", "finite number"]),
     # Names become folders: nothing may point outside the run folder.
     ("export: {model_name: ../../../pwned}\n", ["export", "model_name", "'../../../pwned'"]),
+    ("export: {serving_base_path: models}\n", ["export", "serving_base_path", "absolute"]),
     # Pruning settings are checked when the recipe is read, not when the stage runs.
     ("prune: {config: {structured: {ffn_fraction: 1.5}}}\n",
      ["prune.config.structured", "ffn_fraction must be in [0, 1)", "1.5"]),
