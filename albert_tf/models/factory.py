@@ -24,6 +24,7 @@ from albert_tf.models.configs import ALBERT_CONFIGS
 logger = logging.getLogger(__name__)
 
 MINILM_TEACHER = "minilm-teacher"
+ALBERT_POSITIONS = 512  # learned absolute positions, as in the ALBERT paper's models
 
 
 def _keras_hub():
@@ -80,9 +81,10 @@ def build_classifier(model: str, num_classes: int | None = None, tokenizer=None,
     if model in ALBERT_CONFIGS:
         if num_classes is None:
             raise UserError(f"building {model} from scratch needs num_classes")
+        _check_position_table(sequence_length, ALBERT_POSITIONS, model)
         tok = load_albert_tokenizer(tokenizer)
         backbone = keras_hub.models.AlbertBackbone(
-            vocabulary_size=tok.vocabulary_size(), max_sequence_length=max(512, sequence_length),
+            vocabulary_size=tok.vocabulary_size(), max_sequence_length=ALBERT_POSITIONS,
             **ALBERT_CONFIGS[model])
         preprocessor = keras_hub.models.AlbertTextClassifierPreprocessor(
             tok, sequence_length=sequence_length)
@@ -122,8 +124,17 @@ def build_classifier(model: str, num_classes: int | None = None, tokenizer=None,
         logger.info("loading keras-hub preset %s (downloads on first use)", model)
         classifier = keras_hub.models.TextClassifier.from_preset(
             model, num_classes=num_classes, dropout=dropout)
+    _check_position_table(sequence_length,
+                          getattr(classifier.backbone, "max_sequence_length", None), model)
     classifier.preprocessor.sequence_length = sequence_length
     return classifier
+
+
+def _check_position_table(sequence_length: int, positions: int | None, model) -> None:
+    """Absolute position embeddings have one row per position: longer inputs have none."""
+    if positions is not None and sequence_length > positions:
+        raise UserError(f"sequence_length must be at most {positions}, the size of {model}'s "
+                        f"position table. Received: {sequence_length}")
 
 
 def _known_presets() -> set[str]:

@@ -35,6 +35,18 @@ def test_named_config_is_a_factorised_shared_albert(sentencepiece_model):
         1000 * cfg["embedding_dim"])
 
 
+def test_a_sequence_length_beyond_the_position_table_is_refused(sentencepiece_model, tmp_path):
+    with pytest.raises(UserError, match="at most 512, the size of albert-tiny's position "
+                                        "table. Received: 100000"):
+        build_classifier("albert-tiny", num_classes=2, tokenizer=sentencepiece_model,
+                         sequence_length=100_000)
+    folder = save_classifier(build_classifier("albert-tiny", num_classes=2,
+                                              tokenizer=sentencepiece_model,
+                                              sequence_length=16), tmp_path / "clf")
+    with pytest.raises(UserError, match="at most 512"):
+        build_classifier(str(folder), sequence_length=513)
+
+
 def test_saved_classifier_loads_back_with_equal_outputs(tmp_path, sentencepiece_model):
     clf = build_classifier("albert-tiny", num_classes=3, tokenizer=sentencepiece_model,
                            sequence_length=24)
