@@ -20,6 +20,7 @@ from pathlib import Path
 
 from albert_tf.errors import UserError
 from albert_tf.models.configs import ALBERT_CONFIGS
+from albert_tf.models.integrity import load_preset_folder, write_manifest
 
 logger = logging.getLogger(__name__)
 
@@ -100,8 +101,8 @@ def build_classifier(model: str, num_classes: int | None = None, tokenizer=None,
 
     if folder.is_dir():
         if _is_saved_classifier(folder):
-            classifier = keras_hub.models.TextClassifier.from_preset(
-                str(folder), **preset_dtype_kwargs(folder))
+            classifier = load_preset_folder(keras_hub.models.TextClassifier.from_preset, folder,
+                                            **preset_dtype_kwargs(folder))
             if num_classes is not None and classifier.num_classes != num_classes:
                 raise UserError(f"{folder} is a {classifier.num_classes}-class classifier but "
                                 f"the data has {num_classes} classes")
@@ -216,6 +217,7 @@ def save_task_atomically(task, folder: str | os.PathLike, json_files: dict, *,
         task.save_to_preset(str(tmp))
     for name, data in json_files.items():
         (tmp / name).write_text(json.dumps(data))
+    write_manifest(tmp)  # last: a published folder with a manifest is complete
     if folder.exists():
         shutil.rmtree(folder)
     os.replace(tmp, folder)
@@ -228,8 +230,8 @@ def load_classifier(folder: str | os.PathLike):
     if not _is_saved_classifier(folder):
         raise UserError(f"{folder} is not a saved classifier (no task.json): expected a folder "
                         "written by `albert-tf finetune` or `save_classifier`")
-    return _keras_hub().models.TextClassifier.from_preset(str(folder),
-                                                         **preset_dtype_kwargs(folder))
+    return load_preset_folder(_keras_hub().models.TextClassifier.from_preset, folder,
+                              **preset_dtype_kwargs(folder))
 
 
 def preset_dtype_kwargs(folder: str | os.PathLike) -> dict:
@@ -243,7 +245,11 @@ def preset_dtype_kwargs(folder: str | os.PathLike) -> dict:
     path = Path(folder) / "config.json"
     if not path.is_file():
         return {}
-    dtype = json.loads(path.read_text()).get("config", {}).get("dtype")
+    try:
+        dtype = json.loads(path.read_text()).get("config", {}).get("dtype")
+    except (ValueError, AttributeError) as exc:
+        raise UserError(f"cannot load the model in {folder}: config.json is not a valid "
+                        f"keras-hub config ({type(exc).__name__}: {exc})") from None
     name = dtype.get("config", {}).get("name", "") if isinstance(dtype, dict) else ""
     if name.startswith("mixed_"):
         import keras
@@ -255,9 +261,17 @@ def preset_dtype_kwargs(folder: str | os.PathLike) -> dict:
 def load_label_names(folder: str | os.PathLike, num_classes: int) -> list[str]:
     """The class names saved with a classifier, or the class ids as names."""
     path = Path(folder) / LABEL_NAMES_FILE
-    if path.is_file():
-        return list(json.loads(path.read_text()))
-    return [str(i) for i in range(num_classes)]
+    if not path.is_file():
+        return [str(i) for i in range(num_classes)]
+    try:
+        names = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path} is not a JSON list of label names ({exc})") from None
+    if (not isinstance(names, list) or len(names) != num_classes
+            or not all(isinstance(n, str) for n in names) or len(set(names)) != len(names)):
+        raise UserError(f"{path} must list {num_classes} distinct label names, one per class "
+                        f"of the model. Received: {names!r}"[:300])
+    return names
 
 
 @contextlib.contextmanager

@@ -168,7 +168,9 @@ def load_token_classifier(folder: str | os.PathLike):
         raise UserError(f"{folder} is not a saved token classifier (task.json of an "
                         "AlbertTokenClassifier): expected a folder written by "
                         "`albert-tf tag finetune` or `save_token_classifier`")
-    return AlbertTokenClassifier.from_preset(str(folder))
+    from albert_tf.models.integrity import load_preset_folder
+
+    return load_preset_folder(AlbertTokenClassifier.from_preset, folder)
 
 
 def load_tag_names(folder: str | os.PathLike, num_classes: int) -> list[str]:

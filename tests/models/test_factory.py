@@ -123,3 +123,43 @@ def test_keras_hub_albert_presets_are_recognised_names():
     from albert_tf.models.factory import _known_presets
 
     assert {"albert_base_en_uncased", "albert_large_en_uncased"} <= _known_presets()
+
+
+@pytest.fixture()
+def saved_tiny(tmp_path, sentencepiece_model):
+    clf = build_classifier("albert-tiny", num_classes=2, tokenizer=sentencepiece_model,
+                           sequence_length=16)
+    return save_classifier(clf, tmp_path / "clf", label_names=["neg", "pos"])
+
+
+def flip_a_bit(data: bytes) -> bytes:
+    middle = len(data) // 2
+    return data[:middle] + bytes([data[middle] ^ 1]) + data[middle + 1:]
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda f: f.write_bytes(f.read_bytes()[: len(f.read_bytes()) // 2]),
+     "model.weights.h5 has"),                                   # truncated
+    (lambda f: f.write_bytes(flip_a_bit(f.read_bytes())), "model.weights.h5 differs"),
+    (lambda f: f.unlink(), "model.weights.h5 is missing"),
+])
+def test_a_damaged_weights_file_is_one_clear_error(saved_tiny, damage, message):
+    damage(saved_tiny / "model.weights.h5")
+    with pytest.raises(UserError, match=message):
+        load_classifier(saved_tiny)
+
+
+def test_a_broken_config_in_a_folder_without_manifest_is_one_clear_error(saved_tiny):
+    from albert_tf.models.integrity import MANIFEST
+
+    (saved_tiny / MANIFEST).unlink()  # as a preset copied by hand would be
+    (saved_tiny / "config.json").write_text("{not json")
+    with pytest.raises(UserError, match="cannot load the model in .*config.json.*JSONDecode"):
+        load_classifier(saved_tiny)
+
+
+def test_label_names_that_do_not_fit_the_model_are_refused(saved_tiny):
+    assert load_label_names(saved_tiny, 2) == ["neg", "pos"]
+    (saved_tiny / "label_names.json").write_text('["neg", "pos", "meh"]')
+    with pytest.raises(UserError, match="must list 2 distinct label names"):
+        load_label_names(saved_tiny, 2)
