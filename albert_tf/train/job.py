@@ -85,6 +85,11 @@ def load_splits(spec: DataSpec):
                    label_column=spec.label_column, label_names=spec.label_names)
     kwargs = {k: v for k, v in options.items() if v is not None}
     splits = make_splits(load_source(spec.source, seed=spec.seed, **kwargs), seed=spec.seed)
+    empty = [name for name, size in splits.sizes().items() if size == 0]
+    if empty:
+        raise UserError(f"{spec.source}: too few examples to split: {splits.sizes()} leaves "
+                        f"{' and '.join(empty)} empty; fine-tuning needs examples in all three "
+                        "(dev and test get about 10 % each: give at least 20)")
     limits = {"train": spec.train_limit, "dev": spec.dev_limit, "test": spec.test_limit}
     parts = {}
     for name, limit in limits.items():

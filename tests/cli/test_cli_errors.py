@@ -37,7 +37,9 @@ def run_in_process(args, capsys):
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("files")
-    (folder / "ok.csv").write_text("text,label\ngood film,pos\nbad film,neg\n")
+    (folder / "ok.csv").write_text("text,label\n" + "".join(
+        f"good film {i},pos\nbad film {i},neg\n" for i in range(15)))
+    (folder / "three_rows.csv").write_text("text,label\ngood film,pos\nbad film,neg\nmeh,neg\n")
     (folder / "latin1.csv").write_bytes("text,label\ncaf\xe9 cr\xe8me,pos\n".encode("latin-1"))
     (folder / "empty_text.csv").write_text("text,label\ngood film,pos\n,neg\n")
     (folder / "ids.jsonl").write_text('{"text": "good", "label": 0}\n{"text": "bad", "label": 7}\n')
@@ -54,6 +56,12 @@ def files(tmp_path_factory):
     (["finetune", "--data", "{files}/ok.csv", "--text-column", "review"], ["review", "text"]),
     (["finetune", "--data", "{files}/latin1.csv"], ["UTF-8"]),
     (["finetune", "--data", "{files}/empty_text.csv"], ["empty"]),
+    (["finetune", "--data", "{files}/three_rows.csv", "--model", "albert-tiny"],
+     ["too few examples to split", "empty"]),
+    (["data", "show", "rotten-tomatoes", "--seed", "-5"], ["--seed", ">= 0"]),
+    (["finetune", "--learning-rate", "inf"], ["--learning-rate", "finite"]),
+    (["distill", "--temperature", "inf"],
+     ["--temperature", "finite"]),
     (["tokenizer", "train", "--data", "{files}/ok.csv", "--output", "{files}/t.model"],
      ["vocab"]),
     (["predict", "--model-dir", "{files}", "--file", "{files}/ok.csv", "x"], ["not both"]),
