@@ -130,5 +130,5 @@ def _label_names(model_dir) -> list[str]:
     from albert_tf.models.factory import LABEL_NAMES_FILE
 
     if (model_dir / LABEL_NAMES_FILE).is_file():
-        return load_label_names(model_dir, 0)
+        return load_label_names(model_dir, None)
     return load_label_names(model_dir, int(load_classifier(model_dir).num_classes))

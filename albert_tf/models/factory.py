@@ -258,18 +258,25 @@ def preset_dtype_kwargs(folder: str | os.PathLike) -> dict:
     return {}
 
 
-def load_label_names(folder: str | os.PathLike, num_classes: int) -> list[str]:
-    """The class names saved with a classifier, or the class ids as names."""
+def load_label_names(folder: str | os.PathLike, num_classes: int | None) -> list[str]:
+    """The class names saved with a classifier, or the class ids as names.
+
+    `num_classes`: the model's; the saved names must be that many (None: not checked, when
+    the file is known to exist and the model is not loaded)."""
     path = Path(folder) / LABEL_NAMES_FILE
     if not path.is_file():
+        if num_classes is None:
+            raise UserError(f"{path} is missing: the model's label names are unknown")
         return [str(i) for i in range(num_classes)]
     try:
         names = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise UserError(f"{path} is not a JSON list of label names ({exc})") from None
-    if (not isinstance(names, list) or len(names) != num_classes
+    if (not isinstance(names, list) or len(names) < 2
+            or (num_classes is not None and len(names) != num_classes)
             or not all(isinstance(n, str) for n in names) or len(set(names)) != len(names)):
-        raise UserError(f"{path} must list {num_classes} distinct label names, one per class "
+        count = "at least 2" if num_classes is None else str(num_classes)
+        raise UserError(f"{path} must list {count} distinct label names, one per class "
                         f"of the model. Received: {names!r}"[:300])
     return names
 

@@ -148,16 +148,17 @@ def test_taylor_importance_uses_gradients(prune_grouped_classifier):
                          StructuredPruneConfig(importance="taylor"))
 
 
-@pytest.mark.parametrize("config", [
-    StructuredPruneConfig(heads_fraction=1.0),
-    StructuredPruneConfig(ffn_fraction=-0.1),
-    StructuredPruneConfig(heads_fraction=0.9),  # would leave no head of 4
-    StructuredPruneConfig(depth=5),
-    StructuredPruneConfig(keep_groups=3),
-    StructuredPruneConfig(importance="random"),
+@pytest.mark.parametrize("settings", [
+    dict(heads_fraction=1.0),
+    dict(ffn_fraction=-0.1),
+    dict(heads_fraction=0.9),  # would leave no head of 4
+    dict(depth=5),
+    dict(keep_groups=3),
+    dict(importance="random"),
 ])
-def test_bad_configurations_are_user_errors(prune_grouped_classifier, config):
-    with pytest.raises(UserError):
+def test_bad_configurations_are_user_errors(prune_grouped_classifier, settings):
+    with pytest.raises(UserError):  # out-of-range values already when the config is built
+        config = StructuredPruneConfig(**settings)
         structured_prune(prune_grouped_classifier, config)
 
 
