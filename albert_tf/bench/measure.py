@@ -309,6 +309,7 @@ def _compare_with_teacher(rows: list[dict], threads) -> None:
                         and r["mode"] in ("float32", None)), None)
     reference = teacher_sm or teacher_tfl
     for row in rows:
+        is_reference = row is teacher_tfl
         if reference is not None:
             row["accuracy_change"] = round(row["accuracy"] - reference["accuracy"], 4)
         if teacher_sm is not None and teacher_sm.get("latency"):
@@ -320,7 +321,9 @@ def _compare_with_teacher(rows: list[dict], threads) -> None:
                 row["speedup_vs_teacher_saved_model"] = speedup["value"]
                 if "low" in speedup:
                     row["speedup_vs_teacher_saved_model_interval"] = [speedup["low"], speedup["high"]]
-        if teacher_tfl is not None:
+        if is_reference and _median(row, threads[0]):
+            row["speedup_vs_teacher_tflite"] = 1.0  # itself: no interval to give
+        elif teacher_tfl is not None:
             speedup = _speedup(teacher_tfl, threads[0], row, threads[0])
             if speedup:
                 row["speedup_vs_teacher_tflite"] = speedup["value"]

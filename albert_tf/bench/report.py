@@ -194,8 +194,13 @@ def _noise_notes(run: dict, prefix: str) -> list[str]:
                    f"{noise['loadavg_end'][0]} at the end (this benchmark's own threads "
                    f"included); other processes used {noise['other_load_per_cpu']:.2f} of "
                    f"each CPU, steal {100 * noise['steal_fraction']:.1f} %")
-    verdict = ("**NOISY** timings (" + "; ".join(noise["reasons"]) + "): re-run on a quiet "
-               "machine before quoting them") if noise["noisy"] else "quiet"
+    advice = []
+    if noise["reasons"] and any("interval" not in r for r in noise["reasons"]):
+        advice.append("re-run on a quiet machine")
+    if any("interval" in r for r in noise["reasons"]):
+        advice.append("time more calls (`--runs`, a recipe's `bench.latency_runs`)")
+    verdict = ("**NOISY** timings (" + "; ".join(noise["reasons"]) + "): " + " and ".join(advice)
+               + " before quoting them") if noise["noisy"] else "quiet"
     return [f"- {prefix}timing conditions: {verdict}; {figures}. Speed-ups: median ratio "
             "[paired-bootstrap 95 % interval over the interleaved timings]"]
 

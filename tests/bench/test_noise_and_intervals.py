@@ -73,6 +73,10 @@ def test_wide_speedup_intervals_make_a_run_noisy():
     wide = noise_summary(start, start | {"time": start["time"] + 1},
                          intervals=[(8.0, 5.0, 11.0)])
     assert wide["noisy"] and "8.00× [5.00, 11.00]" in wide["reasons"][0]
+    text = markdown([results(noise={**wide, "loadavg_start": [0.1], "loadavg_end": [0.2],
+                                    "other_load_per_cpu": 0.0, "steal_fraction": 0.0})])
+    assert "time more calls (`--runs`, a recipe's `bench.latency_runs`) before quoting" in text
+    assert "quiet machine" not in text  # the machine was idle: more calls, not another machine
 
 
 def results(**changes):
