@@ -25,6 +25,7 @@ from albert_tf.bench.artifacts import (
 )
 from albert_tf.bench.flops import count_flops, encoder_shape
 from albert_tf.bench.latency import interleaved_latency, ratio_interval
+from albert_tf.bench.machine import load_snapshot, noise_summary
 from albert_tf.bench.memory import peak_memory
 from albert_tf.errors import UserError
 
@@ -175,8 +176,6 @@ def run_bench(artifacts: list[Artifact], examples, config: BenchConfig, work_dir
     """
     if not artifacts:
         raise UserError("nothing to measure: no artifacts given or found")
-    from albert_tf.bench.machine import load_snapshot, noise_summary
-
     started, load_at_start = time.perf_counter(), load_snapshot()
     work_dir = Path(work_dir)
     models = _Models(examples)
