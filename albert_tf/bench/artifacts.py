@@ -243,7 +243,12 @@ def open_predictor(artifact: Artifact, threads: int, model=None) -> Predictor:
     if not artifact.path.exists():
         raise UserError(f"{artifact.kind} artifact not found: {artifact.path}")
     if artifact.kind == "tflite":
-        return TFLitePredictor(artifact.path, threads)
+        try:
+            return TFLitePredictor(artifact.path, threads)
+        except (ValueError, RuntimeError) as exc:  # what the interpreter raises for bad bytes
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UserError(f"{artifact.path} is not a TFLite model the interpreter can load "
+                            f"(truncated or another kind of file?): {first}") from None
     if artifact.kind == "saved_model":
         return SavedModelPredictor(artifact.path)
     if artifact.kind == "onnx":

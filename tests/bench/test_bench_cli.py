@@ -158,6 +158,22 @@ def test_a_missing_tflite_file_is_one_line_and_exit_2(bench_files, tmp_path, cap
     assert "file not found" in err and len(err.splitlines()) == 1
 
 
+@pytest.mark.parametrize("damage", [
+    lambda data: data[: len(data) // 3],                       # truncated
+    lambda data: bytes(range(256)) * 64,                        # not a TFLite file at all
+])
+def test_a_damaged_tflite_file_is_one_line_and_exit_2(bench_files, tmp_path, capsys, damage):
+    bad = tmp_path / "bad.tflite"
+    bad.write_bytes(damage(bench_files["pruned-float32"].read_bytes()))
+    code = main(["bench", "--model-dir", str(bench_files["pruned_dir"]), "--tflite", str(bad),
+                 "--out", str(tmp_path / "o"), *DATA, "--eval-limit", "8", "--threads", "1",
+                 "--runs", "1", "--no-memory", "--no-onnx", "--real-length-examples", "0"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert "bad.tflite is not a TFLite model the interpreter can load" in err
+    assert len(err.splitlines()) == 1
+
+
 def test_a_bad_thread_count_is_rejected_by_argparse(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["bench", "--threads", "0"])
