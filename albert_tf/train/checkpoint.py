@@ -9,10 +9,13 @@ is replaced last, so a kill at any moment leaves the previous complete checkpoin
 import json
 import logging
 import os
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from albert_tf.errors import UserError
 
 logger = logging.getLogger(__name__)
 
@@ -38,14 +41,23 @@ def _atomic_save_npz(path: Path, arrays: list) -> None:
 
 
 def _load_npz(path: Path) -> list:
-    with np.load(path) as data:
-        return [data[f"arr_{i}"] for i in range(len(data.files))]
+    try:
+        with np.load(path) as data:
+            return [data[f"arr_{i}"] for i in range(len(data.files))]
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise UserError(f"checkpoint {path} cannot be read ({type(exc).__name__}: {exc}): it is "
+                        "truncated or damaged; delete the checkpoints folder to start over, or "
+                        "restore the file") from None
 
 
 def _assign(variables, arrays, what: str) -> None:
-    if len(variables) != len(arrays):
-        raise ValueError(f"checkpoint has {len(arrays)} {what} arrays, the model "
-                         f"{len(variables)}: it belongs to a different model or optimizer")
+    shapes_differ = len(variables) != len(arrays) or any(
+        tuple(v.shape) != tuple(a.shape) for v, a in zip(variables, arrays))
+    if shapes_differ:
+        raise UserError(f"the checkpoint's {what} weights ({len(arrays)} arrays) do not fit this "
+                        f"{what} ({len(variables)}): it was made with another model size or "
+                        "settings; resume with the settings it was made with, or use a new run "
+                        "folder")
     for variable, array in zip(variables, arrays):
         variable.assign(array)
 
@@ -61,7 +73,12 @@ class CheckpointStore:
         return self.state_path.is_file()
 
     def load_state(self) -> TrainingState:
-        return TrainingState(**json.loads(self.state_path.read_text()))
+        try:
+            return TrainingState(**json.loads(self.state_path.read_text()))
+        except (ValueError, TypeError) as exc:
+            raise UserError(f"{self.state_path} is not a checkpoint state this version wrote "
+                            f"({type(exc).__name__}: {exc}); delete the checkpoints folder to "
+                            "start over") from None
 
     def save(self, model, state: TrainingState, improved: bool) -> None:
         """Write this epoch's weights (and the best weights when `improved`), then the state."""

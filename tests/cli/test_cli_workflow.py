@@ -63,6 +63,15 @@ def test_predict_file_drops_the_bom_and_reports_a_bad_line_without_dropping_the_
     assert captured.err.strip() == f"error: {path} line 2 is not valid UTF-8"
 
 
+def test_resuming_with_other_settings_is_refused_and_names_them(finetuned, capsys):
+    argv = [a if a != "32" else "24" for a in SMALL_JOB]  # --sequence-length 32 -> 24
+    assert main(["finetune", *argv, "--epochs", "3", "--resume", "--run-dir",
+                 str(finetuned)]) == 2
+    err = capsys.readouterr().err
+    assert "its checkpoint was made with other settings: sequence_length 32 -> 24" in err
+    assert json.loads((finetuned / "job.json").read_text())["sequence_length"] == 32
+
+
 def test_evaluate_matches_finetune_test_metrics(finetuned, tmp_path, capsys):
     out = tmp_path / "eval.json"
     assert main(["evaluate", str(finetuned / "model"), "--data", "rotten-tomatoes",

@@ -64,6 +64,38 @@ def test_resume_continues_after_the_last_finished_epoch(tmp_path, rotten_tomatoe
     assert "epoch-001.npz" not in files and "epoch-002.npz" in files
 
 
+@pytest.mark.parametrize("damage, message", [
+    (lambda folder: (folder / "epoch-001.npz").write_bytes(
+        (folder / "epoch-001.npz").read_bytes()[:200]), "cannot be read"),
+    (lambda folder: (folder / "state.json").write_text("{epochs_done: 1"),
+     "is not a checkpoint state"),
+])
+def test_a_damaged_checkpoint_is_one_clear_error(tmp_path, rotten_tomatoes_small,
+                                                sentencepiece_model, damage, message):
+    train = rotten_tomatoes_small[0].select(range(32))
+    model, train_ds, eval_ds = _setup(train, sentencepiece_model)
+    config = FinetuneConfig(epochs=1, batch_size=16, learning_rate=1e-3, patience=0)
+    finetune(model, train_ds, eval_ds, config, tmp_path, train_examples=32, verbose=0)
+    damage(tmp_path / "checkpoints")
+    fresh, train_ds, eval_ds = _setup(train, sentencepiece_model)
+    with pytest.raises(UserError, match=message):
+        finetune(fresh, train_ds, eval_ds, FinetuneConfig(epochs=2, batch_size=16, patience=0),
+                 tmp_path, train_examples=32, resume=True, verbose=0)
+
+
+def test_resuming_with_another_model_size_is_refused(tmp_path, rotten_tomatoes_small,
+                                                     sentencepiece_model):
+    train = rotten_tomatoes_small[0].select(range(32))
+    model, train_ds, eval_ds = _setup(train, sentencepiece_model)
+    config = FinetuneConfig(epochs=1, batch_size=16, learning_rate=1e-3, patience=0)
+    finetune(model, train_ds, eval_ds, config, tmp_path, train_examples=32, verbose=0)
+    bigger = build_classifier("albert-small", num_classes=2, tokenizer=sentencepiece_model,
+                              sequence_length=32)
+    with pytest.raises(UserError, match="another model size or settings"):
+        finetune(bigger, train_ds, eval_ds, FinetuneConfig(epochs=2, batch_size=16, patience=0),
+                 tmp_path, train_examples=32, resume=True, verbose=0)
+
+
 def test_early_stopping_ends_a_run_without_dev_progress(tmp_path, rotten_tomatoes_small,
                                                         sentencepiece_model):
     train = rotten_tomatoes_small[0].select(range(32))
