@@ -114,3 +114,45 @@ class CheckpointStore:
     def restore_best(self, model, state: TrainingState) -> None:
         if state.best_weights_file:
             _assign(model.weights, _load_npz(self.folder / state.best_weights_file), "model")
+
+
+def _dotted(data: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update(_dotted(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def check_resume_settings(path: Path, settings: dict, resume: bool, resumable) -> None:
+    """Refuse to resume a run with settings other than those its checkpoint was made with,
+    naming each change; then record `settings` in `path` for the next resume.
+
+    Args:
+        path: the JSON file of the run folder that keeps its settings.
+        settings: this run's settings (nested mappings are compared key by key, dotted).
+        resume: whether this run continues an earlier one; the check applies only then, and
+            only when `path` exists.
+        resumable: dotted keys that may change between a run and its resume (how long it
+            goes on).
+    """
+    current = json.loads(json.dumps(settings, default=str))
+    if resume and path.is_file():
+        try:
+            saved = _dotted(json.loads(path.read_text()))
+        except ValueError as exc:
+            raise UserError(f"{path} is not readable JSON ({exc}): the run folder was damaged; "
+                            "use a new run folder") from None
+        now = _dotted(current)
+        changed = sorted(k for k in set(saved) | set(now)
+                         if k not in resumable and saved.get(k) != now.get(k))
+        if changed:
+            raise UserError(
+                f"cannot resume {path.parent}: its checkpoint was made with different settings: "
+                + ", ".join(f"{k} {saved.get(k)!r} -> {now.get(k)!r}" for k in changed[:5])
+                + f"; only {', '.join(sorted(resumable))} may change. Use a new run folder")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(current, indent=2))
+    os.replace(tmp, path)

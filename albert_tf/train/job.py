@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from albert_tf.errors import UserError
+from albert_tf.train.checkpoint import CheckpointStore, check_resume_settings
 from albert_tf.train.config import FinetuneConfig
 
 logger = logging.getLogger(__name__)
@@ -124,40 +125,6 @@ JOB_FILE = "job.json"
 RESUMABLE_CHANGES = {"train.epochs", "train.patience"}
 
 
-def _flatten(data: dict, prefix: str = "") -> dict:
-    flat = {}
-    for key, value in data.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
-def _check_resumed_job(job: FinetuneJob, run_dir: Path, resume: bool) -> None:
-    """Refuse to resume a checkpoint made with other data, model or settings (naming them);
-    record this job's settings for the next resume."""
-    path = run_dir / JOB_FILE
-    current = json.loads(json.dumps(asdict(job), default=str))
-    if resume and path.is_file() and (run_dir / "checkpoints" / "state.json").is_file():
-        try:
-            saved = _flatten(json.loads(path.read_text()))
-        except ValueError:
-            saved = None  # unreadable: the checkpoint's own checks still apply
-        if saved is not None:
-            now = _flatten(current)
-            changed = sorted(k for k in set(saved) | set(now)
-                             if k not in RESUMABLE_CHANGES and saved.get(k) != now.get(k))
-            if changed:
-                raise UserError(
-                    f"cannot resume {run_dir}: its checkpoint was made with other settings: "
-                    + ", ".join(f"{k} {saved.get(k)!r} -> {now.get(k)!r}" for k in changed[:5])
-                    + "; only epochs and patience may change. Use a new run folder")
-    tmp = path.with_name(JOB_FILE + ".tmp")
-    tmp.write_text(json.dumps(current, indent=2))
-    os.replace(tmp, path)
-
-
 def _tokenizer_for(job: FinetuneJob, train, run_dir: Path):
     """The job's SentencePiece model: given, already trained in this run, or trained now."""
     from albert_tf.models import ALBERT_CONFIGS
@@ -195,7 +162,9 @@ def run_finetune_job(job: FinetuneJob, run_dir: str | os.PathLike, resume: bool 
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    _check_resumed_job(job, run_dir, resume)
+    # Only a run with a checkpoint has settings to keep to.
+    check_resume_settings(run_dir / JOB_FILE, asdict(job),
+                          resume and CheckpointStore(run_dir).exists(), RESUMABLE_CHANGES)
     # The seed clears TensorFlow's kernel cache, so it must be set before tokenisers exist.
     keras.utils.set_random_seed(job.train.seed)
     # Scoped: a mixed policy left set would reach whatever the process loads next.

@@ -68,7 +68,7 @@ def test_resuming_with_other_settings_is_refused_and_names_them(finetuned, capsy
     assert main(["finetune", *argv, "--epochs", "3", "--resume", "--run-dir",
                  str(finetuned)]) == 2
     err = capsys.readouterr().err
-    assert "its checkpoint was made with other settings: sequence_length 32 -> 24" in err
+    assert "its checkpoint was made with different settings: sequence_length 32 -> 24" in err
     assert json.loads((finetuned / "job.json").read_text())["sequence_length"] == 32
 
 

@@ -64,6 +64,21 @@ def test_resume_continues_after_the_last_finished_epoch(tmp_path, rotten_tomatoe
     assert "epoch-001.npz" not in files and "epoch-002.npz" in files
 
 
+def _one_checkpointed_epoch(run_dir, rotten_tomatoes_small, sentencepiece_model):
+    """A run killed after epoch 1 (its checkpoint), and fresh data for resuming it."""
+    train = rotten_tomatoes_small[0].select(range(32))
+    model, train_ds, eval_ds = _setup(train, sentencepiece_model)
+    config = FinetuneConfig(epochs=1, batch_size=16, learning_rate=1e-3, patience=0)
+    finetune(model, train_ds, eval_ds, config, run_dir, train_examples=32, verbose=0)
+    return train
+
+
+def _resume(model, train, sentencepiece_model, run_dir):
+    _, train_ds, eval_ds = _setup(train, sentencepiece_model)
+    finetune(model, train_ds, eval_ds, FinetuneConfig(epochs=2, batch_size=16, patience=0),
+             run_dir, train_examples=32, resume=True, verbose=0)
+
+
 @pytest.mark.parametrize("damage, message", [
     (lambda folder: (folder / "epoch-001.npz").write_bytes(
         (folder / "epoch-001.npz").read_bytes()[:200]), "cannot be read"),
@@ -72,28 +87,20 @@ def test_resume_continues_after_the_last_finished_epoch(tmp_path, rotten_tomatoe
 ])
 def test_a_damaged_checkpoint_is_one_clear_error(tmp_path, rotten_tomatoes_small,
                                                 sentencepiece_model, damage, message):
-    train = rotten_tomatoes_small[0].select(range(32))
-    model, train_ds, eval_ds = _setup(train, sentencepiece_model)
-    config = FinetuneConfig(epochs=1, batch_size=16, learning_rate=1e-3, patience=0)
-    finetune(model, train_ds, eval_ds, config, tmp_path, train_examples=32, verbose=0)
+    train = _one_checkpointed_epoch(tmp_path, rotten_tomatoes_small, sentencepiece_model)
     damage(tmp_path / "checkpoints")
-    fresh, train_ds, eval_ds = _setup(train, sentencepiece_model)
+    fresh, _, _ = _setup(train, sentencepiece_model)
     with pytest.raises(UserError, match=message):
-        finetune(fresh, train_ds, eval_ds, FinetuneConfig(epochs=2, batch_size=16, patience=0),
-                 tmp_path, train_examples=32, resume=True, verbose=0)
+        _resume(fresh, train, sentencepiece_model, tmp_path)
 
 
 def test_resuming_with_another_model_size_is_refused(tmp_path, rotten_tomatoes_small,
                                                      sentencepiece_model):
-    train = rotten_tomatoes_small[0].select(range(32))
-    model, train_ds, eval_ds = _setup(train, sentencepiece_model)
-    config = FinetuneConfig(epochs=1, batch_size=16, learning_rate=1e-3, patience=0)
-    finetune(model, train_ds, eval_ds, config, tmp_path, train_examples=32, verbose=0)
+    train = _one_checkpointed_epoch(tmp_path, rotten_tomatoes_small, sentencepiece_model)
     bigger = build_classifier("albert-small", num_classes=2, tokenizer=sentencepiece_model,
                               sequence_length=32)
     with pytest.raises(UserError, match="another model size or settings"):
-        finetune(bigger, train_ds, eval_ds, FinetuneConfig(epochs=2, batch_size=16, patience=0),
-                 tmp_path, train_examples=32, resume=True, verbose=0)
+        _resume(bigger, train, sentencepiece_model, tmp_path)
 
 
 def test_early_stopping_ends_a_run_without_dev_progress(tmp_path, rotten_tomatoes_small,

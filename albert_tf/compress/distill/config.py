@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 
 from albert_tf.errors import UserError, check_finite_numbers
 
@@ -119,9 +118,6 @@ class DistillConfig:
     def uses_features(self) -> bool:
         """True when hidden states or attention are transferred (needs a shared tokenizer)."""
         return self.hidden_weight > 0 or self.attention_weight > 0
-
-    def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
 
     @classmethod
     def from_dict(cls, values: dict) -> DistillConfig:

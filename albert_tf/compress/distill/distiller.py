@@ -272,22 +272,6 @@ def _evaluate(teacher, student, examples, shared: bool, cache_folder: Path, labe
     }
 
 
-def _check_run_config(run_dir: Path, config: DistillConfig, resume: bool) -> None:
-    path = run_dir / CONFIG_FILE
-    current = dataclasses.asdict(config)
-    if resume and path.is_file():
-        saved = json.loads(path.read_text())
-        changed = sorted(k for k in set(saved) | set(current)
-                         if k not in _RESUMABLE_CHANGES
-                         and json.dumps(saved.get(k)) != json.dumps(current.get(k)))
-        if changed:
-            raise UserError(f"cannot resume {run_dir} with different settings {changed}: only "
-                            f"{sorted(_RESUMABLE_CHANGES)} may change; use a new run folder")
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(config.to_json())
-    os.replace(tmp, path)
-
-
 def _make_optimizer(config: DistillConfig, total_steps: int):
     from albert_tf.train.schedule import WarmupLinearDecay
 
@@ -400,7 +384,7 @@ def _distill_phase(teacher, student, data, config: DistillConfig, run_dir, resum
         learn: False measures the student as it is (no optimizer step).
     """
     from albert_tf.models import count_parameters, save_classifier
-    from albert_tf.train.checkpoint import CheckpointStore, TrainingState
+    from albert_tf.train.checkpoint import CheckpointStore, TrainingState, check_resume_settings
     from albert_tf.train.finetune import EpochCheckpoint
 
     started = time.perf_counter()
@@ -426,7 +410,8 @@ def _distill_phase(teacher, student, data, config: DistillConfig, run_dir, resum
         raise UserError(f"{run_dir} already holds a distillation checkpoint (epoch "
                         f"{store.load_state().epochs_done}): pass --resume to continue it, or "
                         "choose another run folder")
-    _check_run_config(run_dir, config, resume)
+    check_resume_settings(run_dir / CONFIG_FILE, dataclasses.asdict(config), resume,
+                          _RESUMABLE_CHANGES)
     plan = plan_transfer(teacher, student, config)
     shared = shares_tokenizer(teacher, student)
     if config.uses_features:
