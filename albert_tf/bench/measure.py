@@ -295,6 +295,17 @@ def _speedup(reference: dict, ref_threads, row: dict, threads) -> dict | None:
     return value
 
 
+def teacher_references(rows: list[dict]) -> tuple[dict | None, dict | None]:
+    """The teacher's SavedModel row and float32 TFLite row (either may be None). Accuracy is
+    judged against the first that exists (the gates' retention, the report's first line),
+    speed against each."""
+    saved_model = next((r for r in rows if r.get("role") == "teacher"
+                        and r.get("kind") == "saved_model"), None)
+    tflite = next((r for r in rows if r.get("role") == "teacher" and r.get("kind") == "tflite"
+                   and r.get("mode") in ("float32", None)), None)
+    return saved_model, tflite
+
+
 def _compare_with_teacher(rows: list[dict], threads) -> None:
     """Accuracy change and speed-ups against the teacher's SavedModel and float32 TFLite.
 
@@ -302,10 +313,7 @@ def _compare_with_teacher(rows: list[dict], threads) -> None:
     count where it has one, else at its largest; against the teacher's TFLite at the first
     thread count (what the recipe's `min_speedup` gate judges).
     """
-    teacher_sm = next((r for r in rows if r["role"] == "teacher"
-                       and r["kind"] == "saved_model"), None)
-    teacher_tfl = next((r for r in rows if r["role"] == "teacher" and r["kind"] == "tflite"
-                        and r["mode"] in ("float32", None)), None)
+    teacher_sm, teacher_tfl = teacher_references(rows)
     reference = teacher_sm or teacher_tfl
     for row in rows:
         is_reference = row is teacher_tfl

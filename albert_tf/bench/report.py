@@ -20,6 +20,7 @@ import json
 import logging
 from pathlib import Path
 
+from albert_tf.bench.measure import teacher_references
 from albert_tf.errors import UserError
 from albert_tf.evaluate import write_json
 
@@ -110,9 +111,8 @@ def ship_line(run: dict) -> str | None:
     failed = [g["gate"] for g in run.get("gates") or [] if not g["passed"]]
     if failed:
         return f"**Nothing to ship**: `{where}` failed its gates ({', '.join(failed)})."
-    teacher = next((r for r in run["artifacts"] if r.get("role") == "teacher"
-                    and r.get("kind") == "tflite"), None) or next(
-        (r for r in run["artifacts"] if r.get("role") == "teacher"), None)
+    teacher_saved_model, teacher_tflite = teacher_references(run["artifacts"])
+    teacher = teacher_saved_model or teacher_tflite  # what the retention gate judges
     parts = [f"{row['size_bytes'] / 1e6:.2f} MB"]
     if row.get("speedup_vs_teacher_tflite"):
         parts.append(f"{_speedup_cell(row, 'speedup_vs_teacher_tflite')} faster than the "

@@ -86,8 +86,9 @@ def run(args) -> int:
             raise UserError(f"{len(rows)} texts but {len(args.pair)} --pair values: give one "
                             "--pair per text")
         for number, pair in enumerate(args.pair, start=1):
-            if _text_error(pair):
-                raise UserError(f"pair {number} {_text_error(pair)}")
+            error = _text_error(pair)
+            if error:
+                raise UserError(f"pair {number} {error}")
         pairs = [pair for pair, (_, error) in zip(args.pair, rows) if error is None]
     model = load_classifier(args.model_dir)
     names = load_label_names(args.model_dir, model.num_classes)

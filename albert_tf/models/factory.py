@@ -101,8 +101,7 @@ def build_classifier(model: str, num_classes: int | None = None, tokenizer=None,
 
     if folder.is_dir():
         if _is_saved_classifier(folder):
-            classifier = load_preset_folder(keras_hub.models.TextClassifier.from_preset, folder,
-                                            **preset_dtype_kwargs(folder))
+            classifier = load_classifier(folder)
             if num_classes is not None and classifier.num_classes != num_classes:
                 raise UserError(f"{folder} is a {classifier.num_classes}-class classifier but "
                                 f"the data has {num_classes} classes")
@@ -231,7 +230,7 @@ def load_classifier(folder: str | os.PathLike):
         raise UserError(f"{folder} is not a saved classifier (no task.json): expected a folder "
                         "written by `albert-tf finetune` or `save_classifier`")
     return load_preset_folder(_keras_hub().models.TextClassifier.from_preset, folder,
-                              **preset_dtype_kwargs(folder))
+                              preset_dtype_kwargs)
 
 
 def preset_dtype_kwargs(folder: str | os.PathLike) -> dict:

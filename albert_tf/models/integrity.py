@@ -7,25 +7,17 @@ with a manifest is complete. A folder without one (a keras-hub preset downloaded
 by hand) loads with a warning.
 """
 
-import hashlib
 import json
 import logging
 import os
 from pathlib import Path
 
+from albert_tf.data.cache import sha256_of_file
 from albert_tf.errors import UserError
 
 logger = logging.getLogger(__name__)
 
 MANIFEST = "albert_tf_files.json"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _files(folder: Path) -> list[Path]:
@@ -35,7 +27,7 @@ def _files(folder: Path) -> list[Path]:
 def write_manifest(folder: str | os.PathLike) -> Path:
     """Record the size and sha256 of every file under `folder` in `folder/MANIFEST`."""
     folder = Path(folder)
-    entries = {str(p.relative_to(folder)): {"bytes": p.stat().st_size, "sha256": _sha256(p)}
+    entries = {str(p.relative_to(folder)): {"bytes": p.stat().st_size, "sha256": sha256_of_file(p)}
                for p in _files(folder)}
     path = folder / MANIFEST
     path.write_text(json.dumps({"files": entries}, indent=1, sort_keys=True))
@@ -69,18 +61,23 @@ def verify_model_folder(folder: str | os.PathLike) -> bool:
         if actual != size:
             raise UserError(f"{folder}: {name} has {actual:,} bytes where {size:,} were "
                             "written: it is truncated or was replaced")
-        if _sha256(file) != sha256:
+        if sha256_of_file(file) != sha256:
             raise UserError(f"{folder}: {name} differs from what was written (its sha256 "
                             "does not match): the file is corrupted or was edited")
     return True
 
 
-def load_preset_folder(load, folder: str | os.PathLike, **kwargs):
-    """`load(str(folder), **kwargs)` (a keras-hub `from_preset`), after the manifest check,
-    with a broken file reported as one line instead of a JSON or HDF5 traceback."""
+def load_preset_folder(load, folder: str | os.PathLike, options=None):
+    """`load(str(folder), **options(folder))` (a keras-hub `from_preset`), after the manifest
+    check, with a broken file reported as one line instead of a JSON or HDF5 traceback.
+
+    `options`: reads further `load` arguments from the folder (e.g. its dtype policy), only
+    once the manifest has vouched for the folder's files."""
     verify_model_folder(folder)
     try:
-        return load(str(folder), **kwargs)
+        return load(str(folder), **(options(folder) if options else {}))
+    except UserError:
+        raise
     except (ValueError, OSError, KeyError) as exc:
         raise UserError(f"cannot load the model in {folder}: {type(exc).__name__}: "
                         f"{str(exc).splitlines()[0] if str(exc) else ''}") from exc

@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 def build_report(ctx) -> dict:
     """Measure the run's artifacts with `albert_tf.bench`; judge the gates; write the report."""
     from albert_tf.bench import BenchConfig, run_bench, write_report
+    from albert_tf.bench.measure import teacher_references
     from albert_tf.bench.run_folder import run_artifacts
 
     recipe = ctx.recipe
@@ -37,15 +38,13 @@ def build_report(ctx) -> dict:
     results = run_bench(artifacts, test, config, folder, title=recipe.name,
                         train=ctx.splits.train)
     rows = results["artifacts"]
-    teacher = next((r for r in rows if r["role"] == "teacher" and r["kind"] == "saved_model"),
-                   None) or next((r for r in rows if r["role"] == "teacher"), None)
+    teacher_saved_model, teacher_tflite = teacher_references(rows)
+    teacher = teacher_saved_model or teacher_tflite
     shipped = next((r for r in rows if r["role"] == "model" and r["kind"] == "tflite"
                     and r["mode"] == recipe.gates.artifact), None)
     if shipped is None:
         raise UserError(f"the gates judge {recipe.gates.artifact!r}, but export/ has no "
                         f"model-{recipe.gates.artifact}.tflite")
-    teacher_tflite = next((r for r in rows if r["role"] == "teacher" and r["kind"] == "tflite"),
-                          None)
     paired = shipped.get("paired_vs_tfidf")
     gates = recipe.gates.judge(
         None if teacher is None else teacher["accuracy"] - shipped["accuracy"],
