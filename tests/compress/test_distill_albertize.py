@@ -7,7 +7,7 @@ import pytest
 from distill_fixtures import randomize_weights, tiny_bert_teacher, wordpiece_vocabulary
 
 from albert_tf.compress.distill import albertize_student, factorize_embeddings, feature_model
-from albert_tf.compress.distill.albertize import helmert_basis
+from albert_tf.compress.distill.albertize import group_bounds, helmert_basis
 from albert_tf.errors import UserError
 from albert_tf.models import load_classifier, save_classifier
 from albert_tf.text import tokenize
@@ -136,10 +136,34 @@ def test_select_keeps_one_teacher_layer_and_average_blends_them(distill_random_b
         np.testing.assert_allclose(got, (first + second) / 2, atol=1e-6)
 
 
+def test_group_bounds_cut_the_teacher_into_even_consecutive_runs():
+    assert group_bounds(6, 3) == [0, 2, 4, 6]
+    assert group_bounds(6, 4) == [0, 2, 3, 4, 6]
+    assert group_bounds(6, 6) == list(range(7))
+    assert group_bounds(3, 2) == [0, 2, 3]
+
+
+def test_select_with_groups_that_do_not_divide_the_depth(rotten_tomatoes_small):
+    """3 teacher layers, 2 groups: group 0 picks from layers 0-1, group 1 is layer 2 itself."""
+    keras.utils.set_random_seed(0)
+    vocabulary = wordpiece_vocabulary(rotten_tomatoes_small[0].texts)
+    teacher = randomize_weights(tiny_bert_teacher(vocabulary, num_layers=3, dropout=0.0), seed=1)
+    members = [layer.get_weights() for layer in teacher.backbone.transformer_layers]
+    student = albertize_student(teacher, embedding_dim=16, num_groups=2, num_layers=2,
+                                merge="select", calibration_texts=rotten_tomatoes_small[0].texts[:32])
+    first, second = (group[0].get_weights() for group in student.backbone.transformer_layers)
+
+    def same(a, b):
+        return all(np.array_equal(x, y) for x, y in zip(a, b))
+
+    assert same(first, members[0]) or same(first, members[1])
+    assert same(second, members[2])
+
+
 def test_albertize_rejects_what_it_cannot_do(distill_random_bert):
     with pytest.raises(UserError, match="calibration_texts"):
         albertize_student(distill_random_bert, embedding_dim=8, merge="select")
-    with pytest.raises(UserError, match="num_groups must divide"):
+    with pytest.raises(UserError, match="num_groups must lie between 1 and the teacher's 2"):
         albertize_student(distill_random_bert, embedding_dim=8, num_groups=3)
     with pytest.raises(UserError, match="embedding_dim"):
         albertize_student(distill_random_bert, embedding_dim=64)

