@@ -1,8 +1,9 @@
 """Simple models trained on the network's own training split: what every report shows beside it.
 
 Classification: `majority_class` and `tfidf_logistic_regression` (TF-IDF n-grams + scikit-learn
-`LogisticRegression`). Token classification: `majority_tag` and `most_frequent_tag` (per
-lower-cased word). Each returns a `BaselineResult` with its per-example predictions, so
+`LogisticRegression`). Token classification: `majority_tag`, `most_frequent_tag` (per
+lower-cased word) and, for entity (BIO) tag sets, `gazetteer` (longest match of the entity
+strings seen in training). Each returns a `BaselineResult` with its per-example predictions, so
 `paired_difference` can compare a model with it on the same test texts.
 
 Examples:
@@ -49,6 +50,7 @@ class BaselineResult:
         correct: per scored example (or word, flattened in order) whether it was right.
         train_examples: training examples (or sentences) it learned from.
         train_seconds: time to fit.
+        entity_f1: for entity tag sets, micro-averaged entity F1 on the test sentences.
     """
 
     name: str
@@ -58,13 +60,17 @@ class BaselineResult:
     correct: np.ndarray
     train_examples: int
     train_seconds: float
+    entity_f1: float | None = None
 
     def to_json(self) -> dict:
         """The report row (per-example predictions stay in memory)."""
-        return {"baseline": self.name, "method": self.method,
-                "accuracy": round(float(self.accuracy), 4),
-                "train_examples": self.train_examples,
-                "train_seconds": round(self.train_seconds, 2)}
+        row = {"baseline": self.name, "method": self.method,
+               "accuracy": round(float(self.accuracy), 4),
+               "train_examples": self.train_examples,
+               "train_seconds": round(self.train_seconds, 2)}
+        if self.entity_f1 is not None:
+            row["entity_f1"] = round(float(self.entity_f1), 4)
+        return row
 
 
 @dataclasses.dataclass
@@ -206,10 +212,17 @@ def _check_same_tags(train, test) -> None:
 
 
 def _tagging_result(name, method, predictions, train, test, seconds) -> BaselineResult:
+    from albert_tf.tagging.metrics import entity_scores, is_chunk_tagset
+
     correct = np.array([p == g for sentence, gold in zip(predictions, test.tags)
                         for p, g in zip(sentence, gold)], dtype=bool)
+    entity_f1 = None
+    if is_chunk_tagset(test.tag_names):
+        names = test.tag_names
+        entity_f1 = entity_scores([[names[t] for t in s] for s in test.tags],
+                                  [[names[t] for t in s] for s in predictions])["f1"]
     return BaselineResult(name, method, float(correct.mean()) if len(correct) else 0.0,
-                          predictions, correct, len(train), seconds)
+                          predictions, correct, len(train), seconds, entity_f1)
 
 
 def majority_tag(train, test) -> BaselineResult:
@@ -247,9 +260,62 @@ def most_frequent_tag(train, test) -> BaselineResult:
                            f"{train.tag_names[fallback]!r}", predictions, train, test, seconds)
 
 
+def gazetteer(train, test) -> BaselineResult:
+    """Tag the longest match, left to right, of the entity strings seen in `train` (each with
+    the type it carries most often there; matched on lower-cased words); other words get O.
+    For BIO entity tag sets (NER), where a word lookup cannot mark where entities begin.
+
+    Args:
+        train, test: `TaggedSentences` with the same BIO tag names (`B-X` / `I-X` / `O`).
+    """
+    from albert_tf.tagging.metrics import bio_entities
+
+    _check_same_tags(train, test)
+    names = list(train.tag_names)
+    if "O" not in names or not any(t.startswith("B-") for t in names):
+        raise UserError(f"the gazetteer baseline needs BIO entity tags (O, B-X, I-X). Received: "
+                        f"{names}")
+    started = time.perf_counter()
+    types = defaultdict(Counter)
+    for words, tags in zip(train.words, train.tags):
+        for entity_type, first, last in bio_entities([names[t] for t in tags]):
+            key = tuple(w.lower() for w in words[first:last + 1])
+            types[key][entity_type] += 1
+    index = {name: i for i, name in enumerate(names)}
+    entries = {key: counts.most_common(1)[0][0] for key, counts in types.items()
+               if f"B-{counts.most_common(1)[0][0]}" in index}
+    longest = max((len(key) for key in entries), default=0)
+    seconds = time.perf_counter() - started
+    outside = index["O"]
+    predictions = []
+    for words in test.words:
+        lowered = [w.lower() for w in words]
+        tags, i = [outside] * len(words), 0
+        while i < len(words):
+            for length in range(min(longest, len(words) - i), 0, -1):
+                entity_type = entries.get(tuple(lowered[i:i + length]))
+                if entity_type is not None:
+                    inside = index.get(f"I-{entity_type}", index[f"B-{entity_type}"])
+                    tags[i:i + length] = [index[f"B-{entity_type}"]] + [inside] * (length - 1)
+                    i += length
+                    break
+            else:
+                i += 1
+        predictions.append(tags)
+    return _tagging_result("gazetteer", f"longest match of the {len(entries)} entity strings "
+                           "seen in training", predictions, train, test, seconds)
+
+
 def tagging_baselines(train, test) -> list[BaselineResult]:
-    """`[majority_tag, most_frequent_tag]` of `train` scored on `test`."""
-    return [majority_tag(train, test), most_frequent_tag(train, test)]
+    """`[majority_tag, most_frequent_tag]` of `train` scored on `test`, and `gazetteer` for
+    BIO entity tag sets."""
+    from albert_tf.tagging.metrics import is_chunk_tagset
+
+    baselines = [majority_tag(train, test), most_frequent_tag(train, test)]
+    names = list(train.tag_names)
+    if is_chunk_tagset(names) and "O" in names and any(t.startswith("B-") for t in names):
+        baselines.append(gazetteer(train, test))
+    return baselines
 
 
 def paired_difference(correct_a, correct_b, *, samples: int = 2000,

@@ -52,10 +52,11 @@ def run_list(args: argparse.Namespace) -> int:
     from albert_tf.data.sources import NAMED_SOURCES
 
     print(f"cache: {cache_dir()}")
+    width = max(len(name) for name in NAMED_SOURCES)
     for source in NAMED_SOURCES.values():
         state = "cached" if is_fetched(source.name) else "not fetched"
         size = f"{source.pin.size / 1e6:6.1f} MB"
-        print(f"{source.name:16} {source.pin.describe():42} {size}  {state:11}  {source.description}")
+        print(f"{source.name:{width}} {source.pin.describe():42} {size}  {state:11}  {source.description}")
     return 0
 
 

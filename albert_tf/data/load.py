@@ -96,6 +96,14 @@ def load_brown_sentences(tagset: str = "brown") -> list[tuple[list[str], list[st
     return read_brown_sentences(fetch_source("brown-corpus"), tagset=tagset)
 
 
+def load_peoples_daily() -> list[tuple[list[str], list[str]]]:
+    """People's Daily (January 1998) as character-level NER sentences `(characters, BIO tags)`
+    over PER / LOC / ORG, fetched on first use (see `albert_tf.data.peoples_daily`)."""
+    from albert_tf.data.peoples_daily import read_peoples_daily
+
+    return read_peoples_daily(fetch_source("peoples-daily"))
+
+
 def brown_texts() -> list[str]:
     """The Brown Corpus' sentences as plain text (tags stripped), e.g. unlabelled text for
     distillation. Every sentence, in corpus order, duplicates included."""
@@ -105,9 +113,14 @@ def brown_texts() -> list[str]:
 def _load_one(part: str, options: dict) -> TextExamples:
     if part in NAMED_SOURCES:
         source = NAMED_SOURCES[part]
-        if source.parse is None:
+        if source.kind == "weights":
             raise UserError(
                 f"{part!r} is model weights, not a data set; get its folder with fetch_source({part!r})"
+            )
+        if source.parse is None:
+            raise UserError(
+                f"{part!r} is a {source.kind} for token classification, not a text-classification "
+                f"data set; read it with load_tagged({part!r}) or `albert-tf tag`"
             )
         given = [
             k

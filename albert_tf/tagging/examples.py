@@ -20,6 +20,8 @@ from albert_tf.tagging.conll import read_conll
 logger = logging.getLogger(__name__)
 
 BROWN = "brown-corpus"
+PEOPLES_DAILY = "peoples-daily"
+NER_TAGS = ("O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG")
 OUTSIDE = "O"
 # Saved beside a token classifier: its tag names in id order.
 TAG_NAMES_FILE = "tag_names.json"
@@ -93,10 +95,12 @@ def from_string_tags(sentences: Sequence[tuple[list[str], list[str]]],
 def load_tagged(source: str | os.PathLike, *, word_column: int = 0, tag_column: int = -1,
                 separator: str | None = None,
                 tag_names: Sequence[str] | None = None) -> TaggedSentences:
-    """Tagged sentences from `brown-corpus` (universal POS tags) or a CoNLL file.
+    """Tagged sentences from `brown-corpus` (universal POS tags), `peoples-daily` (Chinese NER,
+    one tag per character) or a CoNLL file.
 
     Args:
-        source: `"brown-corpus"` (fetched on first use) or a path to a CoNLL file.
+        source: `"brown-corpus"` or `"peoples-daily"` (fetched on first use), or a path to a
+            CoNLL file.
         word_column, tag_column, separator: CoNLL columns (see `read_conll`).
         tag_names: a fixed tag id order, e.g. the tags of the model that will read the data.
     """
@@ -105,9 +109,14 @@ def load_tagged(source: str | os.PathLike, *, word_column: int = 0, tag_column: 
 
         sentences = load_brown_sentences(tagset="universal")
         return from_string_tags(sentences, tag_names or list(UNIVERSAL_TAGS), BROWN)
+    if str(source) == PEOPLES_DAILY:
+        from albert_tf.data.load import load_peoples_daily
+
+        return from_string_tags(load_peoples_daily(), tag_names or list(NER_TAGS), PEOPLES_DAILY)
     path = os.fspath(source)
     if not os.path.exists(os.path.expanduser(path)):
-        raise UserError(f"unknown tagging source {path!r}: use {BROWN!r} or a CoNLL file path")
+        raise UserError(f"unknown tagging source {path!r}: use {BROWN!r}, {PEOPLES_DAILY!r} or a "
+                        "CoNLL file path")
     sentences = read_conll(path, word_column=word_column, tag_column=tag_column,
                            separator=separator)
     return from_string_tags(sentences, tag_names, source=path)

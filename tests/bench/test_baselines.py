@@ -7,10 +7,12 @@ import pytest
 from albert_tf.bench.baselines import (
     CJK_SHARE,
     cjk_share,
+    gazetteer,
     majority_class,
     majority_tag,
     most_frequent_tag,
     paired_difference,
+    tagging_baselines,
     tfidf_logistic_regression,
 )
 from albert_tf.bench.report import markdown
@@ -142,6 +144,40 @@ def test_most_frequent_tag_on_a_hand_tagged_set():
         ["DET", "VERB", "VERB"], ["NOUN", "VERB"], ["DET", "NOUN", "NOUN"]]
     assert row.accuracy == pytest.approx(6 / 8)
     assert majority_tag(train, test).accuracy == pytest.approx(3 / 8)  # run, cats, dog
+
+
+NER_TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+
+
+def test_gazetteer_tags_the_longest_known_entity_string():
+    train = from_string_tags([
+        (["New", "York", "is", "big"], ["B-LOC", "I-LOC", "O", "O"]),
+        (["York", "visited"], ["B-PER", "O"]),
+        (["York", "met", "Ann"], ["B-PER", "O", "B-PER"]),
+        (["in", "York", "today"], ["O", "B-LOC", "O"]),
+    ], NER_TAGS)  # "york" alone: PER twice, LOC once
+    test = from_string_tags([
+        (["Ann", "left", "new", "york"], ["B-PER", "O", "B-LOC", "I-LOC"]),  # both found
+        (["York", "and", "Bob"], ["B-LOC", "O", "B-PER"]),   # York -> PER (wrong); Bob unknown
+    ], NER_TAGS)
+    row = gazetteer(train, test)
+    assert [[NER_TAGS[t] for t in s] for s in row.predictions] == [
+        ["B-PER", "O", "B-LOC", "I-LOC"], ["B-PER", "O", "O"]]
+    assert row.accuracy == pytest.approx(5 / 7)
+    # 2 of 3 predicted entities right, 2 of 4 gold ones found.
+    assert row.entity_f1 == pytest.approx(2 * (2 / 3) * (2 / 4) / (2 / 3 + 2 / 4))
+    assert row.to_json()["entity_f1"] == round(row.entity_f1, 4)
+    names = [b.name for b in tagging_baselines(train, test)]
+    assert names == ["majority tag", "most frequent tag", "gazetteer"]
+
+
+def test_gazetteer_is_only_for_entity_tags():
+    train = from_string_tags([(["the", "dog"], ["DET", "NOUN"])], TAGS)
+    with pytest.raises(UserError, match="BIO entity tags"):
+        gazetteer(train, train)
+    assert [b.name for b in tagging_baselines(train, train)] == ["majority tag",
+                                                                 "most frequent tag"]
+    assert most_frequent_tag(train, train).entity_f1 is None
 
 
 def _two_models(rng, count, p_a, p_b):

@@ -1,5 +1,6 @@
 """BIO entity metrics against hand-computed cases, token accuracy, the report."""
 
+import numpy as np
 import pytest
 
 from albert_tf.tagging.metrics import (
@@ -19,6 +20,30 @@ def test_entities_of_bio_sequences():
     assert bio_entities(["B-ORG", "I-LOC", "O"]) == [("ORG", 0, 0), ("LOC", 1, 1)]
     assert bio_entities(["O", "O"]) == []
     assert bio_entities(["B-MISC"]) == [("MISC", 0, 0)]
+
+
+def test_entity_scores_match_seqeval_on_noisy_predictions():
+    """seqeval (conlleval's rules, default mode) is the reference; random BIO tags include
+    I- without B- and type changes inside a chunk, where hand-written rules usually differ."""
+    from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
+
+    rng = np.random.default_rng(0)
+    tags = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG"]
+    gold = [list(rng.choice(tags, size=rng.integers(1, 20), p=[.5] + [1 / 12] * 6))
+            for _ in range(300)]
+    # Predictions: the gold tags with a quarter of them replaced at random.
+    pred = [[t if rng.random() > 0.25 else str(rng.choice(tags)) for t in sentence]
+            for sentence in gold]
+    scores = entity_scores(gold, pred)
+    assert scores["precision"] == pytest.approx(precision_score(gold, pred))
+    assert scores["recall"] == pytest.approx(recall_score(gold, pred))
+    assert scores["f1"] == pytest.approx(f1_score(gold, pred))
+    reference = classification_report(gold, pred, output_dict=True)
+    for entity_type in ("PER", "LOC", "ORG"):
+        ours, theirs = scores["per_type"][entity_type], reference[entity_type]
+        for key in ("precision", "recall", "f1-score"):
+            assert ours[key.replace("-score", "")] == pytest.approx(theirs[key])
+        assert ours["support"] == theirs["support"]
 
 
 def test_entity_scores_hand_computed():
