@@ -169,9 +169,23 @@ def _tokenizer_for(job: TagFinetuneJob, train: TaggedSentences, run_dir: Path):
         return job.tokenizer
     path = run_dir / "tokenizer.model"
     if not path.is_file():
+        # Character-level data (Chinese NER): one piece per character, no `▁` before each.
+        characters = words_are_characters(train.words)
         train_sentencepiece([" ".join(words) for words in train.words], path,
-                            vocab_size=job.vocab_size, seed=job.data.seed)
+                            vocab_size=job.vocab_size, seed=job.data.seed,
+                            add_dummy_prefix=not characters)
     return str(path)
+
+
+def words_are_characters(sentences, share: float = 0.95) -> bool:
+    """True when at least `share` of the words are one character long (Chinese tagged per
+    character), so the tokenizer should not spend a `▁` piece on each of them.
+
+    Args:
+        sentences: lists of words.
+    """
+    lengths = [len(word) for words in sentences for word in words]
+    return bool(lengths) and sum(length == 1 for length in lengths) >= share * len(lengths)
 
 
 def run_tag_finetune_job(job: TagFinetuneJob, run_dir: str | os.PathLike, resume: bool = False,

@@ -29,6 +29,7 @@ def train_sentencepiece(
     character_coverage: float = 0.9995,
     normalization: str = "nmt_nfkc_cf",
     seed: int = 0,
+    add_dummy_prefix: bool = True,
 ) -> Path:
     """Train a SentencePiece model on `texts` and write it atomically to `output_path`.
 
@@ -40,6 +41,10 @@ def train_sentencepiece(
         character_coverage: fraction of characters the vocabulary must cover.
         normalization: sentencepiece normalisation rule; the default folds case.
         seed: fixes the trainer's sampling so the same texts give the same model.
+        add_dummy_prefix: prefix every text with a space, so a word gets the same `▁` piece
+            at the start of a text as after a space. Turn it off for texts whose words are
+            single characters (Chinese tagged per character): each character is then one
+            piece, not `▁` plus the character.
 
     Returns:
         The path of the written model.
@@ -75,6 +80,7 @@ def train_sentencepiece(
             pad_piece="<pad>", unk_piece="<unk>",
             user_defined_symbols=list(SPECIAL_PIECES),
             num_threads=os.cpu_count() or 1,
+            add_dummy_prefix=add_dummy_prefix,
             minloglevel=2,
             # Small corpora cannot fill a large vocabulary; fail loudly instead of silently.
             hard_vocab_limit=True,
