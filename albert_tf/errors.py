@@ -37,3 +37,34 @@ def check_plain_name(value: str, what: str) -> str:
         raise UserError(f"{what} must be a plain name (letters, digits, '.', '_', '-', "
                         f"starting with a letter or digit, at most 100). Received: {value!r}")
     return value
+
+
+def check_output_file(path, overwrite: bool = False):
+    """Refuse, before any work is done, an output file path that cannot be written or that
+    names something the user has and did not agree to replace.
+
+    Args:
+        path: the file to be written.
+        overwrite: allow replacing an existing file (never a folder).
+
+    Returns:
+        `path` as a `pathlib.Path`.
+    """
+    import os
+    from pathlib import Path
+
+    path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{path} is a folder: give the path of the file to write, e.g. "
+                        f"{path / 'model.tflite'}")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UserError(f"cannot write {path}: {parent} is a file, not a folder")
+            if not os.access(parent, os.W_OK):
+                raise UserError(f"cannot write {path}: {parent} is not writable")
+            break
+    if path.exists() and not overwrite:
+        raise UserError(f"{path} already exists: choose another name, or pass --overwrite to "
+                        "replace it")
+    return path

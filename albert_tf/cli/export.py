@@ -44,7 +44,8 @@ def register(subparsers):
                          help="serving root as the server sees it, for models.config "
                               "(default /models: the tensorflow/serving container mount in "
                               "export/serving/README.md; $PWD/OUTPUT for a local server)")
-    serving.add_argument("--overwrite", action="store_true", help="replace that version")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing .tflite file, or the SavedModel version")
     parser.add_argument("--text-pairs", action="store_true",
                         help="text inputs are sentence pairs: a second string input "
                              "(`text_pair`); implied when --data has pairs and is loaded")
@@ -91,9 +92,11 @@ def run(args) -> int:
         runtime_compatibility,
     )
     from albert_tf.deploy.tflite_export import report_path
-    from albert_tf.errors import UserError
+    from albert_tf.errors import UserError, check_output_file
     from albert_tf.evaluate import write_json
 
+    if args.format == "tflite":  # before the model loads: nothing is lost on a wrong path
+        check_output_file(args.output, args.overwrite)
     model, label_names = load_model_and_labels(args.model_dir)
     train = test = None
     if _needs_data(args):

@@ -17,7 +17,10 @@ def register(subparsers):
                     "--max-accuracy-drop of float32.")
     parser.add_argument("model_dir", help="classifier folder (e.g. runs/finetune/model)")
     parser.add_argument("--output-dir", required=True,
-                        help="folder for model_<mode>.tflite files and quantize_report.json")
+                        help="folder for model_<mode>.tflite files and quantize_report.json "
+                             "(new or empty, unless --overwrite)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write into a folder that already holds files")
     parser.add_argument("--modes", default=DEFAULT_MODES,
                         help=f"comma-separated TFLite modes (default {DEFAULT_MODES})")
     parser.add_argument("--calibration-samples", type=positive_int, default=100,
@@ -59,8 +62,10 @@ def run(args) -> int:
         selective_int8,
     )
     from albert_tf.evaluate import write_json
+    from albert_tf.models.factory import check_output_folder
 
     modes = parse_modes(args.modes)
+    check_output_folder(args.output_dir, args.overwrite)  # before any work
     model, label_names = load_model_and_labels(args.model_dir)
     train, dev, test = load_data(args, label_names)
     output = Path(args.output_dir)

@@ -338,11 +338,20 @@ def convert_to_tflite(model, config: TFLiteExportConfig, representative_data=Non
 
 
 def write_atomic(path: Path, content: bytes) -> Path:
-    """Write bytes to a temporary name beside `path`, then rename into place."""
+    """Write bytes to a temporary name beside `path`, then rename into place; a failed write
+    leaves neither a temporary file nor a half-written `path`."""
+    from albert_tf.errors import UserError
+
+    if path.is_dir():
+        raise UserError(f"{path} is a folder: give the path of the file to write")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(content)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(content)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 

@@ -103,3 +103,38 @@ def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exit_:
         main([*command, "--help"])
     assert exit_.value.code == 0 and "usage: albert-tf" in capsys.readouterr().out
+
+
+def test_export_and_quantize_refuse_what_the_user_has_before_loading_anything(tmp_path, capsys):
+    """Checked before the model loads (so `model_dir` need not even exist): an existing
+    folder or file is kept, with nothing written beside it."""
+    folder = tmp_path / "existing"
+    folder.mkdir()
+    (folder / "keep.txt").write_text("mine")
+    existing = tmp_path / "model.tflite"
+    existing.write_bytes(b"my earlier export")
+    cases = [
+        (["export", "no-model", "--output", str(folder)], ["is a folder", "model.tflite"]),
+        (["export", "no-model", "--output", str(existing)], ["already exists", "--overwrite"]),
+        (["export", "no-model", "--output", str(existing / "x.tflite")], ["is a file"]),
+        (["quantize", "no-model", "--output-dir", str(folder)],
+         ["not empty", "--overwrite"]),
+    ]
+    for args, fragments in cases:
+        assert_one_line_error(*run_in_process(args, capsys), *fragments)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["existing", "keep.txt", "model.tflite"]
+    assert existing.read_bytes() == b"my earlier export"
+    # With --overwrite the file check passes, and the next error is the missing model.
+    returncode, stderr = run_in_process(
+        ["export", "no-model", "--output", str(existing), "--overwrite"], capsys)
+    assert returncode == 2 and "no-model" in stderr and "already exists" not in stderr
+
+
+def test_atomic_write_onto_a_folder_leaves_no_temporary_file(tmp_path):
+    from albert_tf.deploy.tflite_export import write_atomic
+    from albert_tf.errors import UserError
+
+    (tmp_path / "out.tflite").mkdir()
+    with pytest.raises(UserError, match="is a folder"):
+        write_atomic(tmp_path / "out.tflite", b"x" * 1000)
+    assert [p.name for p in tmp_path.iterdir()] == ["out.tflite"]
