@@ -70,6 +70,25 @@ class BenchConfig:
                             f"real_length_examples={self.real_length_examples}")
 
 
+def check_made_from(artifact, parameters: int) -> None:
+    """Refuse a `.tflite` file whose export report (`<file>.json`) says it was made from a
+    model of another size than `artifact.model_dir`: that folder's tokenizer would pack its
+    inputs and its parameter count would stand in the file's row."""
+    import json
+
+    if artifact.kind != "tflite":
+        return
+    report = artifact.path.with_name(artifact.path.name + ".json")
+    try:
+        recorded = json.loads(report.read_text()).get("parameters") if report.is_file() else None
+    except (OSError, ValueError):
+        recorded = None
+    if recorded is not None and int(recorded) != int(parameters):
+        raise UserError(f"{artifact.path.name} was exported from a model with {int(recorded):,} "
+                        f"parameters, but {artifact.model_dir} has {int(parameters):,}: give the "
+                        "model folder the file was made from")
+
+
 class _Models:
     """Each Keras classifier loaded once: packing, parameters, FLOPs."""
 
@@ -205,6 +224,7 @@ def run_bench(artifacts: list[Artifact], examples, config: BenchConfig, work_dir
     rows, calls, correct = [], {}, []
     for artifact in artifacts:
         info = models.get(artifact.model_dir)
+        check_made_from(artifact, info["parameters"])
         logger.info("bench: %s: accuracy on %d examples", artifact.name, len(examples))
         keras_model = _keras_copy(artifact.model_dir) if artifact.kind == "keras" else None
         thread_counts = [tf_threads] if is_tensorflow_runtime(artifact.kind) \

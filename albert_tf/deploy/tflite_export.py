@@ -392,9 +392,13 @@ def export_tflite(model, path, mode: str = "float32", representative_data=None, 
         denylisted_ops=tuple(denylisted_ops), denylisted_nodes=tuple(denylisted_nodes))
     content, facts = convert_to_tflite(model, config, representative_data, label_names)
     path = write_atomic(Path(path), content)
+    from albert_tf.models import count_parameters
+
     result = {
         "artifact": "tflite",
         "path": str(path),
+        # The Keras model's count: `bench` checks it against the --model-dir it is given.
+        "parameters": count_parameters(model)["parameters"],
         "size_bytes": len(content),
         "sha256": hashlib.sha256(content).hexdigest(),
         **facts,

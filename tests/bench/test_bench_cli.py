@@ -174,6 +174,20 @@ def test_a_damaged_tflite_file_is_one_line_and_exit_2(bench_files, tmp_path, cap
     assert len(err.splitlines()) == 1
 
 
+def test_a_tflite_file_from_another_model_is_refused(bench_files, tmp_path, capsys):
+    """The file's export report records its model's size; another --model-dir would pack
+    its inputs and lend it a wrong parameter count."""
+    code = main(["bench", "--model-dir", str(bench_files["parent_dir"]), "--tflite",
+                 str(bench_files["pruned-float32"]), "--out", str(tmp_path / "o"), *DATA,
+                 "--eval-limit", "8", "--threads", "1", "--runs", "1", "--no-memory",
+                 "--no-onnx", "--real-length-examples", "0"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert "model-float32.tflite was exported from a model with" in err
+    assert str(bench_files["parent_dir"]) in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "o" / "results.json").exists()
+
+
 def test_a_bad_thread_count_is_rejected_by_argparse(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["bench", "--threads", "0"])
