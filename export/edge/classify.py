@@ -293,16 +293,37 @@ def pack(segments: list[list[int]], spec: dict) -> dict[str, np.ndarray]:
 # The classifier.
 
 
+# The kit.json fields this script reads, with their JSON types.
+SPEC_FIELDS = {"model_file": str, "model_sha256": str, "label_names_file": str,
+               "signature": str, "inputs": list, "output": str, "mode": str,
+               "sequence_length": int, "special_tokens": dict, "truncate": str,
+               "tokenizer": dict}
+
+
 def read_bundle_spec(bundle: Path) -> dict:
     """kit.json of a bundle folder, checked for the fields this script relies on."""
     path = bundle / KIT_FILE
     if not path.is_file():
         raise KitError(f"{path} not found: BUNDLE_DIR must be a folder written by albert_tf's "
                        "write_edge_bundle (model.tflite, tokenizer, label_names.json, kit.json)")
-    spec = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise KitError(f"{path} is not valid JSON ({exc}): copy the bundle again") from None
+    if not isinstance(spec, dict):
+        raise KitError(f"{path} must hold a JSON object. Received: {type(spec).__name__}")
     if spec.get("format") != SUPPORTED_FORMAT:
         raise KitError(f"{path} has bundle format {spec.get('format')!r}; this classify.py "
                        f"reads format {SUPPORTED_FORMAT}: use the kit from the same albert_tf")
+    wrong = [f"{key} ({kind.__name__})" for key, kind in SPEC_FIELDS.items()
+             if not isinstance(spec.get(key), kind) or isinstance(spec.get(key), bool)]
+    tokenizer = spec.get("tokenizer")
+    if isinstance(tokenizer, dict):
+        wrong += [f"tokenizer.{key} (str)" for key in ("kind", "file")
+                  if not isinstance(tokenizer.get(key), str)]
+    if wrong:
+        raise KitError(f"{path} lacks or mistypes {', '.join(wrong)}: copy the bundle again, "
+                       "or write it anew with albert_tf's write_edge_bundle")
     return spec
 
 
