@@ -73,7 +73,15 @@ def load_tfds(
     except Exception as exc:  # tfds raises its own DatasetNotFoundError and friends
         raise UserError(f"tensorflow-datasets does not know {name!r}: {exc}") from None
     logger.info("preparing %s with tensorflow-datasets (downloads on first use)", name)
-    builder.download_and_prepare()
+    try:
+        builder.download_and_prepare()
+    except (OSError, tfds.download.DownloadError) as exc:  # requests' errors are OSErrors
+        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        raise UserError(
+            f"could not download {name!r} with tensorflow-datasets ({type(exc).__name__}: "
+            f"{reason}): check the network, or prepare it where there is one and copy its "
+            "data_dir (~/tensorflow_datasets or $TFDS_DATA_DIR) here"
+        ) from None
     datasets = {split: builder.as_dataset(split=split) for split in builder.info.splits}
     label_column = label_column or "label"
     features = builder.info.features
