@@ -34,10 +34,31 @@ class TrainingState:
     best_weights_file: str | None = None
 
 
+def _write_failed(path: Path, tmp: Path, exc: OSError) -> UserError:
+    """Remove the partial temporary file and say what happened (disk full, file too large,
+    no permission): the checkpoint in force is still the previous one."""
+    tmp.unlink(missing_ok=True)
+    return UserError(f"could not write the checkpoint {path} ({exc.strerror or exc}): free "
+                     "disk space or choose another run folder; the previous checkpoint is "
+                     "kept, and --resume continues from it")
+
+
 def _atomic_save_npz(path: Path, arrays: list) -> None:
     tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, *arrays)
-    os.replace(tmp, path)
+    try:
+        np.savez(tmp, *arrays)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise _write_failed(path, tmp, exc) from None
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise _write_failed(path, tmp, exc) from None
 
 
 def _load_npz(path: Path) -> list:
@@ -94,9 +115,7 @@ class CheckpointStore:
             state.best_weights_file = f"best-{epoch:03d}.npz"
             _atomic_save_npz(self.folder / state.best_weights_file,
                              [v.numpy() for v in model.weights])
-        tmp = self.state_path.with_name("state.json.tmp")
-        tmp.write_text(json.dumps(asdict(state), indent=2))
-        os.replace(tmp, self.state_path)
+        _atomic_write_text(self.state_path, json.dumps(asdict(state), indent=2))
         for name in old_files - {state.weights_file, state.best_weights_file, None}:
             (self.folder / name).unlink(missing_ok=True)
         logger.info("checkpoint: epoch %d saved to %s", epoch, self.folder)
@@ -153,6 +172,4 @@ def check_resume_settings(path: Path, settings: dict, resume: bool, resumable) -
                 f"cannot resume {path.parent}: its checkpoint was made with different settings: "
                 + ", ".join(f"{k} {saved.get(k)!r} -> {now.get(k)!r}" for k in changed[:5])
                 + f"; only {', '.join(sorted(resumable))} may change. Use a new run folder")
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(current, indent=2))
-    os.replace(tmp, path)
+    _atomic_write_text(path, json.dumps(current, indent=2))
