@@ -283,12 +283,30 @@ class PlannedStage:
     action: str
 
 
+def data_file_digests(recipe) -> dict:
+    """sha256 of each local data file the recipe reads (`data.source`, `+`-joined parts), so
+    a file edited in place changes every stage's fingerprint. Named sources are pinned by
+    their registry checksum and tfds sources by name; they add nothing here, so the
+    fingerprints of runs on them stay as they were."""
+    from albert_tf.data.cache import sha256_of_file
+
+    source = str(getattr(getattr(recipe, "data", None), "source", "") or "")
+    digests = {}
+    for part in filter(None, source.split("+")):
+        path = Path(part).expanduser()
+        if path.is_file():
+            digests[part] = sha256_of_file(path)
+    return digests
+
+
 def plan_recipe(recipe, run_dir: str | os.PathLike) -> list[PlannedStage]:
     """The stages `run_recipe(recipe, run_dir)` would go through, and what it would do with
-    each. Reads only manifests: nothing runs and nothing is written."""
+    each. Reads only manifests (and hashes local data files): nothing runs and nothing is
+    written."""
     run_dir = Path(run_dir)
     pipeline = pipeline_for(recipe)
-    upstream = []
+    digests = data_file_digests(recipe)
+    upstream = [_hash({"data_files": digests})] if digests else []
     plan = []
     for name, function in pipeline.stages:
         config = _stage_config(recipe, name, pipeline)

@@ -52,3 +52,16 @@ def test_run_check_json_prints_the_recipe_with_defaults(tmp_path, capsys):
     out = capsys.readouterr().out
     recipe = json.loads(out[:out.index("\nplan for")])
     assert recipe["distill"]["temperature"] == 2.0  # a default, filled in
+
+
+def test_a_data_file_edited_in_place_reruns_every_stage(tmp_path):
+    data = tmp_path / "reviews.csv"
+    data.write_text("text,label\n" + "".join(f"good {i},pos\nbad {i},neg\n" for i in range(20)))
+    run_dir = tmp_path / "run"
+    overrides = [f"data.source={data}"]
+    plan = plan_recipe(load_recipe(TINY, overrides), run_dir)
+    for stage in plan:
+        finish(run_dir, stage)
+    assert {s.action for s in plan_recipe(load_recipe(TINY, overrides), run_dir)} == {"skip"}
+    data.write_text(data.read_text().replace("good 3,pos", "good 3,neg"))  # same path
+    assert {s.action for s in plan_recipe(load_recipe(TINY, overrides), run_dir)} == {"rerun"}
