@@ -114,12 +114,14 @@ class _Models:
 
 
 def _accuracy(probabilities, examples) -> tuple[dict, np.ndarray]:
-    """Accuracy and macro-F1, and whether each example was right (for paired comparisons)."""
+    """Accuracy, macro-F1 and expected calibration error, and whether each example was right
+    (for paired comparisons)."""
     from albert_tf.evaluate import classification_report
 
     report = classification_report(examples.labels, probabilities, examples.label_names)
     correct = np.asarray(probabilities).argmax(axis=-1) == examples.labels
-    return {"accuracy": report["accuracy"], "macro_f1": report["macro_f1"]}, correct
+    return {"accuracy": report["accuracy"], "macro_f1": report["macro_f1"],
+            "ece": report["ece"]}, correct
 
 
 def _add_baselines(result: dict, rows: list[dict], correct: list[np.ndarray], train,

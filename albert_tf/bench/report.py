@@ -2,7 +2,8 @@
 
 One table, a row per artifact (runs side by side as row groups):
 
-artifact, kind, accuracy, change against the teacher, parameters, size and gzip size (MB),
+artifact, kind, accuracy, expected calibration error (ECE, 15 bins), change against the
+teacher, parameters, size and gzip size (MB),
 median latency per thread count, p90 at the first, achieved GFLOP/s (and the share of the
 machine's matmul peak) at the last, peak memory, speed-up against the teacher's SavedModel
 and against the teacher's float32 TFLite; then the baselines trained on the same training split
@@ -43,7 +44,7 @@ def thread_columns(runs: list[dict]) -> list[str]:
 def table(runs: list[dict]) -> tuple[list[str], list[tuple[str, list[list[str]]]]]:
     """`(header, [(group title, rows of cells)])` shared by the markdown and HTML reports."""
     threads = thread_columns(runs)
-    header = ["artifact", "kind", "accuracy", "Δ vs teacher", "parameters", "size MB",
+    header = ["artifact", "kind", "accuracy", "ECE", "Δ vs teacher", "parameters", "size MB",
               "gzip MB"] + [f"median ms ({t} thr)" for t in threads]
     if threads:
         header += [f"p90 ms ({threads[0]} thr)", f"GFLOP/s ({threads[-1]} thr, % peak)"]
@@ -59,6 +60,7 @@ def table(runs: list[dict]) -> tuple[list[str], list[tuple[str, list[list[str]]]
                 name += " (shipped)"
             cells = [name,
                      row.get("kind", ""), _num(row.get("accuracy"), "{:.4f}"),
+                     _num(row.get("ece"), "{:.3f}"),
                      _num(row.get("accuracy_change"), "{:+.4f}"),
                      _num(row.get("parameters"), "{:,}"), _mb(row.get("size_bytes")),
                      _mb(row.get("gzip_bytes"))]

@@ -41,6 +41,7 @@ def test_bench_measures_every_artifact_against_the_teacher_saved_model(bench_out
         assert stats["achieved_gflops"] > 0 and row["flops"] > 0
         assert row["gzip_bytes"] < row["size_bytes"]
         assert row["speedup_vs_teacher_saved_model"] > 0 and "accuracy_change" in row
+        assert 0.0 <= row["ece"] <= 1.0  # expected calibration error beside the accuracy
     keras = rows["keras model"]
     # Shape-flexible artifacts are timed on the whole grid: batch 1 and 2 at 64 tokens.
     assert {(p["batch_size"], p["sequence_length"]) for p in keras["grid"]} == {(1, 64), (2, 64)}
