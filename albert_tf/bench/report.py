@@ -264,15 +264,18 @@ def markdown(runs: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _plot_rows(runs):
+def _plot_rows(runs, threads: str | None = None):
+    """Rows for a trade-off plot; with `threads`, latency measured at that thread count only
+    (TensorFlow runtimes are timed at TensorFlow's own thread count, so they appear in the
+    plot of that count, never beside 1-thread TFLite timings)."""
     rows = []
     for run in runs:
         for row in run["artifacts"]:
             latency = row.get("latency") or {}
-            key = min(latency, key=int) if latency else None
             rows.append({"label": row["artifact"], "accuracy": row.get("accuracy"),
                          "group": run.get("title", "") if len(runs) > 1 else "",
-                         "latency": latency[key]["median_ms"] if key else None,
+                         "latency": latency[threads]["median_ms"] if threads in latency
+                         else None,
                          "size": row.get("size_bytes", 0) / 1e6})
     return rows
 
@@ -297,15 +300,14 @@ def html_report(runs: list[dict]) -> str:
     title = next(line for line in markdown(runs).splitlines()
                  if line.startswith("# ")).lstrip("# ")
     ship = ship_line(runs[0]) if len(runs) == 1 else None
-    rows = _plot_rows(runs)
     images = []
-    smallest = min((int(k) for run in runs for r in run["artifacts"]
-                    for k in (r.get("latency") or {})), default=1)
-    for key, label, log_x in (("latency", f"median latency, ms (batch 1, {smallest} thr or "
-                                          "TensorFlow's own)", False),
-                              ("size", "size on disk, MB", True)):
-        png = tradeoff_png(rows, key, label, f"accuracy against {key}", log_x=log_x)
-        images.append(f'<img alt="accuracy against {key}" '
+    plots = [(_plot_rows(runs, t), "latency", f"median latency, ms (batch 1, {t} thread"
+              f"{'s' if t != '1' else ''})", f"accuracy against latency, {t} thread"
+              f"{'s' if t != '1' else ''}", False) for t in thread_columns(runs)]
+    plots.append((_plot_rows(runs), "size", "size on disk, MB", "accuracy against size", True))
+    for rows, key, label, plot_title, log_x in plots:
+        png = tradeoff_png(rows, key, label, plot_title, log_x=log_x)
+        images.append(f'<img alt="{html.escape(plot_title)}" '
                       f'src="data:image/png;base64,{base64.b64encode(png).decode()}">')
     header, groups = table(runs)
     parts = [f"<h1>{html.escape(title)}</h1>"]

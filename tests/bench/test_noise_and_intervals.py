@@ -132,3 +132,35 @@ def test_float_shares_above_the_peak_are_called_errors_and_int8_gets_none():
     student_row = next(line for line in text.splitlines() if "(shipped)" in line)
     assert "60.00 (120 %: measurement error)" in teacher_row
     assert "| 300.00 |" in student_row  # no share of a float32 peak for an int8 file
+
+
+def test_points_on_the_same_spot_share_one_label():
+    from albert_tf.bench.plots import point_labels
+
+    points = [(0.10, 0.50), (0.80, 0.20), (0.105, 0.505), (0.81, 0.80)]
+    assert point_labels(points, 1.0, 1.0) == [(0.10, 0.50, "1, 3"), (0.80, 0.20, "2"),
+                                              (0.81, 0.80, "4")]
+
+
+def test_one_latency_plot_per_thread_count_and_tensorflow_rows_only_in_their_own():
+    import base64
+    import re
+
+    run = results()
+    run["artifacts"][1]["latency"]["2"] = {"median_ms": 0.7, "p90_ms": 0.8,
+                                           "achieved_gflops": 400.0}
+    run["artifacts"].append({"artifact": "saved_model albert/1", "kind": "saved_model",
+                             "role": "model", "accuracy": 0.78, "size_bytes": 24_000_000,
+                             "latency": {"2": {"median_ms": 5.0, "p90_ms": 6.0,
+                                               "achieved_gflops": 30.0}}})
+    page = html_report([run])
+    titles = re.findall(r'<img alt="([^"]+)"', page)
+    assert titles == ["accuracy against latency, 1 thread", "accuracy against latency, 2 threads",
+                      "accuracy against size"]
+    for png in re.findall(r'src="data:image/png;base64,([^"]+)"', page):
+        assert base64.b64decode(png)[:8] == b"\x89PNG\r\n\x1a\n"
+    from albert_tf.bench.report import _plot_rows
+
+    one = {r["label"]: r["latency"] for r in _plot_rows([run], "1")}
+    assert one == {"teacher-float32.tflite": 10.0, "model-dynamic-int8.tflite": 1.0,
+                   "saved_model albert/1": None}
