@@ -1,10 +1,18 @@
-"""This machine's float32 matrix-multiply peak, per thread count (GFLOP/s), and how busy
-the machine was while a benchmark ran.
+"""This machine's float32 and int8 matrix-multiply peaks, per thread count, and how busy the
+machine was while a benchmark ran.
 
-A square float32 matmul runs in a child process whose BLAS thread pool is pinned through the
-environment (OpenBLAS / OpenMP / MKL read it once, at import): the parent's thread pools
-cannot be resized after start-up, and a child keeps the count honest. The best of several
-timed products is the peak: the achieved GFLOP/s of each artifact is compared with it.
+float32: a square matmul runs in a child process whose BLAS thread pool is pinned through
+the environment (OpenBLAS / OpenMP / MKL read it once, at import): the parent's thread pools
+cannot be resized after start-up, and a child keeps the count honest.
+
+int8: one dynamic-range-quantized TFLite FULLY_CONNECTED (int8 weights, activations quantized
+on the fly), the product the dynamic-int8 artifacts spend their time in, run by the same
+interpreter and XNNPACK kernels with `num_threads` set. On CPUs with int8 dot-product
+instructions (AVX-512 VNNI, AVX-VNNI, AMX) it is many times the float32 peak, which is why
+int8 artifacts are judged against it and never against the float32 one.
+
+The best of several timed products is the peak: each artifact's achieved rate is compared
+with the peak of its precision.
 """
 
 from __future__ import annotations
@@ -47,9 +55,51 @@ def matmul_peak_gflops(threads: int, size: int = 1536, repeats: int = 10) -> flo
     return round(float(done.stdout.strip().splitlines()[-1]), 2)
 
 
+# The int8 product: rows x size times size x size, int8 weights (ops = 2 * rows * size^2).
+INT8_ROWS, INT8_SIZE = 64, 1024
+
+
+def int8_gemm_tflite(rows: int = INT8_ROWS, size: int = INT8_SIZE) -> bytes:
+    """A TFLite model of one `[rows, size] x [size, size]` product, dynamic-range quantized."""
+    import numpy as np
+    import tensorflow as tf
+
+    weights = tf.constant(np.random.default_rng(0).standard_normal((size, size), np.float32))
+
+    @tf.function(input_signature=[tf.TensorSpec([rows, size], tf.float32)])
+    def product(x):
+        return tf.matmul(x, weights)
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [product.get_concrete_function()])
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    return converter.convert()
+
+
+def int8_matmul_peak_gops(threads: int, model: bytes, rows: int = INT8_ROWS,
+                          size: int = INT8_SIZE, repeats: int = 30) -> float:
+    """Best int8 GOP/s of `model` (from `int8_gemm_tflite`) with `threads` interpreter
+    threads."""
+    import numpy as np
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=model, num_threads=threads)
+    interpreter.allocate_tensors()
+    index = interpreter.get_input_details()[0]["index"]
+    interpreter.set_tensor(index, np.random.default_rng(1).standard_normal((rows, size),
+                                                                           np.float32))
+    interpreter.invoke()  # warm-up: XNNPACK packs the weights on the first call
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        interpreter.invoke()
+        best = min(best, time.perf_counter() - started)
+    return round(2.0 * rows * size * size / best / 1e9, 2)
+
+
 def machine_facts(threads) -> dict:
     """CPU description and the measured matmul peak for each thread count."""
-    logger.info("bench: measuring the float32 matmul peak (threads: %s)",
+    logger.info("bench: measuring the float32 and int8 matmul peaks (threads: %s)",
                 ", ".join(str(t) for t in threads))
     cpu = platform.processor() or platform.machine()
     try:
@@ -60,10 +110,15 @@ def machine_facts(threads) -> dict:
                     break
     except OSError:
         pass
+    int8_model = int8_gemm_tflite()
     return {"cpu": cpu, "logical_cpus": os.cpu_count(),
             "matmul_peak_gflops": {str(t): matmul_peak_gflops(t) for t in threads},
             "peak_method": "numpy float32 matmul 1536x1536, best of 10, BLAS threads pinned "
-                           "in a child process"}
+                           "in a child process",
+            "int8_matmul_peak_gops": {str(t): int8_matmul_peak_gops(t, int8_model)
+                                      for t in threads},
+            "int8_peak_method": f"TFLite dynamic-int8 FULLY_CONNECTED {INT8_ROWS}x{INT8_SIZE} "
+                                f"by {INT8_SIZE}x{INT8_SIZE} (XNNPACK), best of 30"}
 
 
 # Marked noisy above these (issue: benchmark statistics). Other processes' CPU use is

@@ -52,6 +52,7 @@ def table(runs: list[dict]) -> tuple[list[str], list[tuple[str, list[list[str]]]
     groups = []
     for run in runs:
         peak = (run.get("machine") or {}).get("matmul_peak_gflops", {})
+        int8_peak = (run.get("machine") or {}).get("int8_matmul_peak_gops", {})
         body = []
         for row in run["artifacts"]:
             latency = row.get("latency") or {}
@@ -72,7 +73,8 @@ def table(runs: list[dict]) -> tuple[list[str], list[tuple[str, list[list[str]]]
                 flops = ""
                 if last is not None:
                     achieved = latency[last]["achieved_gflops"]
-                    share = _peak_share(achieved, peak.get(last), row.get("mode"))
+                    share = _peak_share(achieved, peak.get(last), row.get("mode"),
+                                        int8_peak.get(last))
                     flops = f"{achieved:.2f}{share}" + ("" if last == threads[-1]
                                                         else f" @{last}")
                 cells.append(flops)
@@ -88,10 +90,15 @@ def table(runs: list[dict]) -> tuple[list[str], list[tuple[str, list[list[str]]]
     return header, groups
 
 
-def _peak_share(achieved: float, peak: float | None, mode: str | None) -> str:
-    """The share of the float32 matmul peak, where it means something."""
-    if peak is None or (mode or "").endswith("int8"):
-        return ""  # int8 dot products are not bounded by the float32 peak
+def _peak_share(achieved: float, peak: float | None, mode: str | None,
+                int8_peak: float | None = None) -> str:
+    """The share of the matmul peak of the artifact's precision: int8 artifacts against the
+    int8 peak (their products are int8 dot products), the others against float32. A share
+    above 100 % is a measurement error (a loaded machine, or a peak measured too low)."""
+    if (mode or "").endswith("int8"):
+        peak = int8_peak  # results from before the int8 peak was measured get no share
+    if not peak:
+        return ""
     share = 100 * achieved / peak
     return f" ({share:.0f} %{': measurement error' if share > 100 else ''})"
 
@@ -173,8 +180,11 @@ def _notes(runs) -> list[str]:
         if machine:
             peaks = ", ".join(f"{v:.1f} GFLOP/s ({k} thr)"
                               for k, v in machine["matmul_peak_gflops"].items())
+            int8 = ", ".join(f"{v:.0f} GOP/s ({k} thr)"
+                             for k, v in (machine.get("int8_matmul_peak_gops") or {}).items())
             lines.append(f"- {prefix}machine: {machine['cpu']}, {machine['logical_cpus']} "
-                         f"logical CPUs; float32 matmul peak {peaks}")
+                         f"logical CPUs; float32 matmul peak {peaks}"
+                         + (f"; int8 (TFLite dynamic-int8) matmul peak {int8}" if int8 else ""))
         lines += _noise_notes(run, prefix)
         lines.append(f"- {prefix}accuracy on {run.get('eval_examples')} test examples; "
                      f"ONNX Runtime baseline: {run.get('onnx', 'skipped')}")

@@ -126,12 +126,30 @@ def test_a_failed_gate_ships_nothing_and_noise_is_flagged():
     assert "**NOISY** timings (other processes used 0.90 of each CPU" in text
 
 
-def test_float_shares_above_the_peak_are_called_errors_and_int8_gets_none():
+def test_float_shares_above_the_peak_are_called_errors_and_int8_is_judged_by_its_own():
     text = markdown([results()])
     teacher_row = next(line for line in text.splitlines() if "teacher-float32" in line)
     student_row = next(line for line in text.splitlines() if "(shipped)" in line)
     assert "60.00 (120 %: measurement error)" in teacher_row
-    assert "| 300.00 |" in student_row  # no share of a float32 peak for an int8 file
+    assert "| 300.00 |" in student_row  # no int8 peak measured: no share, never float32's
+    run = results()
+    run["machine"]["int8_matmul_peak_gops"] = {"1": 1200.0}
+    text = markdown([run])
+    student_row = next(line for line in text.splitlines() if "(shipped)" in line)
+    assert "| 300.00 (25 %) |" in student_row
+    assert "int8 (TFLite dynamic-int8) matmul peak 1200 GOP/s (1 thr)" in text
+
+
+def test_the_int8_peak_is_measured_with_tflite_dynamic_int8():
+    from albert_tf.bench.machine import int8_gemm_tflite, int8_matmul_peak_gops
+
+    model = int8_gemm_tflite(rows=8, size=128)
+    assert int8_matmul_peak_gops(1, model, rows=8, size=128, repeats=3) > 0
+    from albert_tf.deploy.tflite_ops import describe_ops
+
+    ops = describe_ops(model)  # int8 weights, float activations: what dynamic-int8 files run
+    assert ops["operators"][0]["op"] == "FULLY_CONNECTED"
+    assert ops["compute_classes"] == {"hybrid": 1} and ops["tensor_types"]["INT8"] == 1
 
 
 def test_points_on_the_same_spot_share_one_label():
