@@ -51,6 +51,7 @@ class BaselineResult:
         train_examples: training examples (or sentences) it learned from.
         train_seconds: time to fit.
         entity_f1: for entity tag sets, micro-averaged entity F1 on the test sentences.
+        entity_per_type: for entity tag sets, precision / recall / F1 / support per type.
     """
 
     name: str
@@ -61,6 +62,7 @@ class BaselineResult:
     train_examples: int
     train_seconds: float
     entity_f1: float | None = None
+    entity_per_type: dict | None = None
 
     def to_json(self) -> dict:
         """The report row (per-example predictions stay in memory)."""
@@ -70,6 +72,10 @@ class BaselineResult:
                "train_seconds": round(self.train_seconds, 2)}
         if self.entity_f1 is not None:
             row["entity_f1"] = round(float(self.entity_f1), 4)
+        if self.entity_per_type is not None:
+            row["entity_per_type"] = {
+                t: {k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}
+                for t, scores in self.entity_per_type.items()}
         return row
 
 
@@ -216,13 +222,14 @@ def _tagging_result(name, method, predictions, train, test, seconds) -> Baseline
 
     correct = np.array([p == g for sentence, gold in zip(predictions, test.tags)
                         for p, g in zip(sentence, gold)], dtype=bool)
-    entity_f1 = None
+    entities = {}
     if is_chunk_tagset(test.tag_names):
         names = test.tag_names
-        entity_f1 = entity_scores([[names[t] for t in s] for s in test.tags],
-                                  [[names[t] for t in s] for s in predictions])["f1"]
+        entities = entity_scores([[names[t] for t in s] for s in test.tags],
+                                 [[names[t] for t in s] for s in predictions])
     return BaselineResult(name, method, float(correct.mean()) if len(correct) else 0.0,
-                          predictions, correct, len(train), seconds, entity_f1)
+                          predictions, correct, len(train), seconds, entities.get("f1"),
+                          entities.get("per_type"))
 
 
 def majority_tag(train, test) -> BaselineResult:

@@ -6,8 +6,10 @@ raw-text SavedModel on the sentences joined by spaces (its own word splitting in
 word it splits differently counts as wrong). Accuracy is token accuracy at the word level, and
 changes are against the Keras teacher on the same sentences; latency is one sentence per call
 for each thread count, and speed-ups are against the teacher's float32 TFLite file measured in
-the same run. The majority-tag and most-frequent-tag baselines (`bench.baselines`) are trained
-on the run's training split and scored on the same sentences, as rows of their own.
+the same run. The majority-tag and most-frequent-tag baselines, and for entity tag sets the
+gazetteer (`bench.baselines`), are trained on the run's training split and scored on the same
+sentences, as rows of their own. For entity tag sets every row also has entity F1, and a
+table gives precision / recall / F1 per entity type.
 
     report/results.json   every row, the gates, whether they passed
     report/report.md      the same as a table
@@ -50,10 +52,24 @@ def _measure_tflite(path: Path, preprocessor, test, names, threads, runs) -> dic
     for count in threads:
         timed = TFLiteRunner(path, num_threads=count)
         latency[str(count)] = latency_stats(lambda: timed.predict_packed(sample), runs)
-    return {"token_accuracy": report["token_accuracy"],
+    return {"token_accuracy": report["token_accuracy"], **_entities(report),
             "words_without_prediction": report["words_without_prediction"],
             "size_bytes": path.stat().st_size, "gzip_bytes": _gzip_size(path),
             "latency": latency}
+
+
+def _entities(report: dict) -> dict:
+    """Entity scores of a tagging report, for entity (BIO) tag sets: micro F1, and per type
+    precision / recall / F1."""
+    entities = report.get("entities")
+    if entities is None:
+        return {}
+    return {"entity_f1": round(entities["f1"], 4),
+            "entity_precision": round(entities["precision"], 4),
+            "entity_recall": round(entities["recall"], 4),
+            "entity_per_type": {t: {k: round(v, 4) if isinstance(v, float) else v
+                                    for k, v in scores.items()}
+                                for t, scores in entities["per_type"].items()}}
 
 
 def align_word_tags(gold_words: list[str], words: list[str], tags: list[str]) -> list:
@@ -85,7 +101,7 @@ def _measure_saved_model(folder: Path, test, names) -> dict:
             resplit += words != gold_words
             predicted.append(align_word_tags(gold_words, words, tags))
     report = tagging_report(_gold_names(test), predicted, names)
-    return {"token_accuracy": report["token_accuracy"],
+    return {"token_accuracy": report["token_accuracy"], **_entities(report),
             "words_without_prediction": report["words_without_prediction"],
             "sentences_split_differently": resplit,
             "size_bytes": sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()),
@@ -94,7 +110,9 @@ def _measure_saved_model(folder: Path, test, names) -> dict:
 
 def _markdown(results: dict) -> str:
     threads = results["threads"]
-    head = ["artifact", "token accuracy", "Δ vs teacher", "size MB", "gzip MB"]
+    entities = any("entity_f1" in row for row in results["artifacts"])
+    head = ["artifact", "token accuracy"] + (["entity F1"] if entities else []) + [
+        "Δ vs teacher", "size MB", "gzip MB"]
     head += [f"median ms ({t} thr)" for t in threads] + [f"p90 ms ({threads[0]} thr)",
                                                        "speed-up"]
     lines = [f"# {results['recipe']}: token classification, artifacts measured on "
@@ -102,8 +120,10 @@ def _markdown(results: dict) -> str:
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in results["artifacts"]:
         change = row.get("accuracy_change")
-        cells = [row["artifact"], f"{row['token_accuracy']:.4f}",
-                 "" if change is None else f"{change:+.4f}", f"{row['size_bytes'] / 1e6:.2f}",
+        cells = [row["artifact"], f"{row['token_accuracy']:.4f}"]
+        if entities:
+            cells.append(f"{row['entity_f1']:.4f}" if "entity_f1" in row else "")
+        cells += ["" if change is None else f"{change:+.4f}", f"{row['size_bytes'] / 1e6:.2f}",
                  "" if row.get("gzip_bytes") is None else f"{row['gzip_bytes'] / 1e6:.2f}"]
         latency = row.get("latency") or {}
         cells += [f"{latency[str(t)]['median_ms']:.2f}" if str(t) in latency else ""
@@ -113,15 +133,26 @@ def _markdown(results: dict) -> str:
                   "" if row.get("speedup") is None else f"{row['speedup']:.2f}×"]
         lines.append("| " + " | ".join(cells) + " |")
     for baseline in results.get("baselines") or []:
-        name = f"{baseline['baseline']} (baseline)"
-        if baseline.get("entity_f1") is not None:
-            name += f", entity F1 {baseline['entity_f1']:.4f}"
-        cells = [name, f"{baseline['accuracy']:.4f}"]
-        lines.append("| " + " | ".join(cells + [""] * (len(head) - 2)) + " |")
+        cells = [f"{baseline['baseline']} (baseline)", f"{baseline['accuracy']:.4f}"]
+        if entities:
+            cells.append(f"{baseline['entity_f1']:.4f}" if "entity_f1" in baseline else "")
+        lines.append("| " + " | ".join(cells + [""] * (len(head) - len(cells))) + " |")
     if results.get("baselines"):
         lines += ["", f"Baselines trained on the same {results['baselines'][0]['train_examples']}"
                   " training sentences: " + "; ".join(f"{b['baseline']}: {b['method']}"
                                                       for b in results["baselines"])]
+    per_type = [(row["artifact"], row["entity_per_type"]) for row in results["artifacts"]
+                if row.get("entity_per_type")]
+    per_type += [(f"{b['baseline']} (baseline)", b["entity_per_type"])
+                 for b in results.get("baselines") or [] if b.get("entity_per_type")]
+    if per_type:
+        types = sorted({t for _, scores in per_type for t in scores})
+        lines += ["", "## Entities per type (precision / recall / F1)", "",
+                  "| artifact | " + " | ".join(types) + " |", "|---" * (len(types) + 1) + "|"]
+        for name, scores in per_type:
+            lines.append(f"| {name} | " + " | ".join(
+                "{precision:.3f} / {recall:.3f} / {f1:.3f}".format(**scores[t]) if t in scores
+                else "" for t in types) + " |")
     if results["gates"]:
         lines += ["", "## Gates", ""]
         for check in results["gates"]:
@@ -149,7 +180,7 @@ def build_tagging_report(ctx) -> dict:
     baselines = tagging_baselines(ctx.splits.train, test)
     teacher_folder = ctx.model_dir("teacher")
     rows = [{"artifact": "teacher (Keras float32)",
-             "token_accuracy": keras_teacher["token_accuracy"],
+             "token_accuracy": keras_teacher["token_accuracy"], **_entities(keras_teacher),
              "size_bytes": sum(p.stat().st_size for p in teacher_folder.rglob("*")
                                if p.is_file()),
              "gzip_bytes": None, "latency": None}]

@@ -169,12 +169,39 @@ def _tokenizer_for(job: TagFinetuneJob, train: TaggedSentences, run_dir: Path):
         return job.tokenizer
     path = run_dir / "tokenizer.model"
     if not path.is_file():
-        # Character-level data (Chinese NER): one piece per character, no `▁` before each.
-        characters = words_are_characters(train.words)
-        train_sentencepiece([" ".join(words) for words in train.words], path,
-                            vocab_size=job.vocab_size, seed=job.data.seed,
-                            add_dummy_prefix=not characters)
+        texts = [" ".join(words) for words in train.words]
+        if words_are_characters(train.words):
+            # Character-level data (Chinese NER): one piece per character, no `▁` before each.
+            vocab_size, coverage = character_vocabulary(train.words, job.vocab_size)
+            train_sentencepiece(texts, path, vocab_size=vocab_size, seed=job.data.seed,
+                                character_coverage=coverage, add_dummy_prefix=False,
+                                hard_vocab_limit=False)
+        else:
+            train_sentencepiece(texts, path, vocab_size=job.vocab_size, seed=job.data.seed)
     return str(path)
+
+
+# Pieces a SentencePiece model holds besides characters: <pad>, <unk>, [CLS], [SEP], [MASK],
+# and a margin.
+_NON_CHARACTER_PIECES = 8
+
+
+def character_vocabulary(sentences, vocab_size: int) -> tuple[int, float]:
+    """`(vocab_size, character_coverage)` for a vocabulary of single characters: at most
+    `vocab_size` pieces, and a coverage that the most frequent characters that fit reach
+    (at most SentencePiece's usual 0.9995); the rarer characters become `<unk>`.
+
+    Args:
+        sentences: lists of one-character words.
+        vocab_size: the requested vocabulary size (a cap here).
+    """
+    from collections import Counter
+
+    counts = Counter(char for words in sentences for word in words for char in word)
+    fits = max(1, min(vocab_size, len(counts) + _NON_CHARACTER_PIECES) - _NON_CHARACTER_PIECES)
+    frequencies = sorted(counts.values(), reverse=True)
+    covered = sum(frequencies[:fits]) / max(1, sum(frequencies))
+    return fits + _NON_CHARACTER_PIECES, min(0.9995, covered)
 
 
 def words_are_characters(sentences, share: float = 0.95) -> bool:

@@ -30,6 +30,7 @@ def train_sentencepiece(
     normalization: str = "nmt_nfkc_cf",
     seed: int = 0,
     add_dummy_prefix: bool = True,
+    hard_vocab_limit: bool = True,
 ) -> Path:
     """Train a SentencePiece model on `texts` and write it atomically to `output_path`.
 
@@ -45,6 +46,8 @@ def train_sentencepiece(
             at the start of a text as after a space. Turn it off for texts whose words are
             single characters (Chinese tagged per character): each character is then one
             piece, not `▁` plus the character.
+        hard_vocab_limit: fail when the texts cannot fill `vocab_size` pieces; False makes it
+            a cap (a character vocabulary has only as many pieces as characters).
 
     Returns:
         The path of the written model.
@@ -82,8 +85,9 @@ def train_sentencepiece(
             num_threads=os.cpu_count() or 1,
             add_dummy_prefix=add_dummy_prefix,
             minloglevel=2,
-            # Small corpora cannot fill a large vocabulary; fail loudly instead of silently.
-            hard_vocab_limit=True,
+            # Small corpora cannot fill a large vocabulary; fail loudly instead of silently
+            # (unless the caller asks for a cap).
+            hard_vocab_limit=hard_vocab_limit,
         )
     except RuntimeError as exc:
         raise UserError(f"sentencepiece could not train a {vocab_size}-piece model: {exc}; "
