@@ -161,6 +161,17 @@ def _markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def margin_over_baselines(row: dict, baselines) -> float | None:
+    """The artifact's lead over the strongest non-trivial baseline: on entity F1 when the
+    row has it (NER, where token accuracy is mostly the O tag), else on token accuracy."""
+    others = [b for b in baselines if b.name != "majority tag"]
+    if not others:
+        return None
+    if "entity_f1" in row:
+        return row["entity_f1"] - max(b.entity_f1 or 0.0 for b in others)
+    return row["token_accuracy"] - max(b.accuracy for b in others)
+
+
 def build_tagging_report(ctx) -> dict:
     """Measure a token-classification run's artifacts; write `report/results.json` and
     `report/report.md`; return the results (with `gates` and `gates_passed`)."""
@@ -212,7 +223,10 @@ def build_tagging_report(ctx) -> dict:
                                    / row["latency"][first]["median_ms"], 3)
     shipped = next(r for r in rows if r.get("mode") == recipe.gates.artifact)
     gates = recipe.gates.judge(baseline - shipped["token_accuracy"], shipped.get("speedup"),
-                               shipped["size_bytes"])
+                               shipped["size_bytes"],
+                               retention=shipped["token_accuracy"] / baseline if baseline
+                               else None,
+                               margin=margin_over_baselines(shipped, baselines))
     results = {"recipe": recipe.name, "task": recipe.task, "test_sentences": len(test),
                "test_words": keras_teacher["words"],
                "baselines": [baseline.to_json() for baseline in baselines],

@@ -31,6 +31,9 @@ def test_the_shipped_recipes_map_onto_the_tagging_configs():
     recipe = load_recipe("recipes/pos-brown.yaml")
     assert recipe.teacher.model["hidden_dim"] == 256
     assert recipe.prune.config.structured.depth == 2
+    ner = load_recipe("recipes/peoples-daily-ner.yaml")
+    assert isinstance(ner, TaggingRecipe) and ner.data.source == "peoples-daily"
+    assert ner.gates.min_margin_over_baseline == 0.0
 
 
 RECIPE_TINY = "tests/recipe/tiny_tagging.yaml"

@@ -1,6 +1,8 @@
 """The tagging report of an entity (BIO) tag set: entity F1 in every row, baselines included,
 and precision / recall / F1 per type. Hermetic: results as the report stage writes them."""
 
+import pytest
+
 from albert_tf.recipe.tagging_report import _entities, _markdown
 from albert_tf.tagging.metrics import tagging_report
 
@@ -39,3 +41,19 @@ def test_a_pos_report_has_no_entity_columns():
     text = _markdown({"recipe": "pos", "test_sentences": 1, "test_words": 2, "threads": [1],
                       "artifacts": [row], "baselines": [], "gates": []})
     assert "entity F1" not in text and "Entities per type" not in text
+
+
+def test_the_margin_gate_compares_with_the_strongest_baseline():
+    from albert_tf.bench.baselines import BaselineResult
+    from albert_tf.recipe.tagging_report import margin_over_baselines
+
+    def baseline(name, accuracy, f1=None):
+        return BaselineResult(name, "", accuracy, [], None, 1, 0.0, f1)
+
+    pos = [baseline("majority tag", 0.24), baseline("most frequent tag", 0.92)]
+    assert margin_over_baselines({"token_accuracy": 0.834}, pos) == pytest.approx(-0.086)
+    ner = [baseline("majority tag", 0.92, 0.0), baseline("most frequent tag", 0.94, 0.10),
+           baseline("gazetteer", 0.96, 0.57)]
+    row = {"token_accuracy": 0.97, "entity_f1": 0.80}
+    assert margin_over_baselines(row, ner) == pytest.approx(0.23)
+    assert margin_over_baselines(row, ner[:1]) is None
