@@ -55,6 +55,17 @@ def _is_saved_classifier(folder: Path) -> bool:
     return (folder / "task.json").is_file()
 
 
+def _task_class(folder: Path) -> str:
+    """The registered class name in a saved task's task.json ("" when unreadable: the load
+    that follows reports it)."""
+    import json
+
+    try:
+        return str(json.loads((folder / "task.json").read_text()).get("registered_name", ""))
+    except (OSError, ValueError, AttributeError):
+        return ""
+
+
 def build_classifier(model: str, num_classes: int | None = None, tokenizer=None,
                      sequence_length: int = 128, dropout: float = 0.1):
     """Return a keras-hub text classifier with its preprocessor.
@@ -229,6 +240,9 @@ def load_classifier(folder: str | os.PathLike):
     if not _is_saved_classifier(folder):
         raise UserError(f"{folder} is not a saved classifier (no task.json): expected a folder "
                         "written by `albert-tf finetune` or `save_classifier`")
+    if _task_class(folder).endswith("TokenClassifier"):
+        raise UserError(f"{folder} is a token classifier (a tagger): use `albert-tf tag ...` "
+                        "(tag evaluate, tag predict, tag export) for it")
     return load_preset_folder(_keras_hub().models.TextClassifier.from_preset, folder,
                               preset_dtype_kwargs)
 

@@ -140,9 +140,19 @@ def build_token_classifier(model: str | dict, num_classes: int, tokenizer=None,
     return token_classifier_for(backbone, num_classes, preprocessor, dropout)
 
 
+def _registered_name(folder: Path) -> str:
+    try:
+        return str(json.loads((folder / "task.json").read_text()).get("registered_name", ""))
+    except (OSError, ValueError, AttributeError):
+        return ""
+
+
 def _is_token_classifier(folder: Path) -> bool:
-    name = json.loads((folder / "task.json").read_text()).get("registered_name", "")
-    return name.endswith("TokenClassifier")
+    return _registered_name(folder).endswith("TokenClassifier")
+
+
+def _is_sequence_classifier(folder: Path) -> bool:
+    return _registered_name(folder).endswith("TextClassifier")
 
 
 def save_token_classifier(tagger, folder: str | os.PathLike, tag_names=None, *,
@@ -164,6 +174,9 @@ def save_token_classifier(tagger, folder: str | os.PathLike, tag_names=None, *,
 def load_token_classifier(folder: str | os.PathLike):
     """Load a token classifier saved by `save_token_classifier`."""
     folder = Path(folder)
+    if (folder / "task.json").is_file() and _is_sequence_classifier(folder):
+        raise UserError(f"{folder} is a text classifier, not a tagger: use `albert-tf "
+                        "evaluate / predict / export` for it, `albert-tf tag ...` for taggers")
     if not (folder / "task.json").is_file() or not _is_token_classifier(folder):
         raise UserError(f"{folder} is not a saved token classifier (task.json of an "
                         "AlbertTokenClassifier): expected a folder written by "

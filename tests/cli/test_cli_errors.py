@@ -138,3 +138,20 @@ def test_atomic_write_onto_a_folder_leaves_no_temporary_file(tmp_path):
     with pytest.raises(UserError, match="is a folder"):
         write_atomic(tmp_path / "out.tflite", b"x" * 1000)
     assert [p.name for p in tmp_path.iterdir()] == ["out.tflite"]
+
+
+def test_a_tagger_given_to_a_classification_command_and_the_reverse(tmp_path, capsys):
+    """Told apart by task.json's class before anything loads."""
+    import json
+
+    tagger, classifier = tmp_path / "tagger", tmp_path / "classifier"
+    for folder, name in ((tagger, "albert_tf>AlbertTokenClassifier"),
+                         (classifier, "keras_hub>AlbertTextClassifier")):
+        folder.mkdir()
+        (folder / "task.json").write_text(json.dumps({"registered_name": name, "config": {}}))
+    for args in (["predict", "--model-dir", str(tagger), "a text"],
+                 ["evaluate", str(tagger)]):
+        assert_one_line_error(*run_in_process(args, capsys), "is a token classifier",
+                              "albert-tf tag")
+    assert_one_line_error(*run_in_process(["tag", "evaluate", str(classifier)], capsys),
+                          "is a text classifier, not a tagger")
