@@ -153,5 +153,8 @@ def test_a_tagger_given_to_a_classification_command_and_the_reverse(tmp_path, ca
                  ["evaluate", str(tagger)]):
         assert_one_line_error(*run_in_process(args, capsys), "is a token classifier",
                               "albert-tf tag")
-    assert_one_line_error(*run_in_process(["tag", "evaluate", str(classifier)], capsys),
+    sentences = tmp_path / "sentences.txt"
+    sentences.write_text("The dog barked .\n")
+    assert_one_line_error(*run_in_process(["tag", "predict", str(classifier), "--input",
+                                           str(sentences)], capsys),
                           "is a text classifier, not a tagger")
