@@ -201,7 +201,13 @@ def _unbuilt_optimizer(task):
         import keras
 
         try:
-            fresh = keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
+            config = keras.optimizers.serialize(optimizer)
+            # A learning-rate schedule leaves the unbuilt optimizer one variable (iterations)
+            # where the optimizer a loaded task is compiled with has two (iterations, learning
+            # rate), and Keras warns on every load; a plain rate keeps the counts equal.
+            if isinstance(config.get("config", {}).get("learning_rate"), dict):
+                config["config"]["learning_rate"] = 0.001
+            fresh = keras.optimizers.deserialize(config)
         except (TypeError, ValueError) as exc:  # a custom optimizer: save it as it is
             logger.debug("optimizer state kept in the preset: %s", exc)
     if fresh is None:

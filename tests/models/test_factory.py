@@ -87,6 +87,29 @@ def test_a_trained_model_is_saved_without_optimizer_state_and_loads_without_warn
                                atol=1e-6)
 
 
+def test_a_model_trained_with_a_learning_rate_schedule_loads_without_warnings(
+        tmp_path, sentencepiece_model):
+    """The toolkit trains with warm-up + decay schedules: the saved stand-in optimizer must
+    still have the variables of the one a loaded task is compiled with."""
+    import warnings
+
+    import keras
+
+    from albert_tf.train.config import FinetuneConfig
+    from albert_tf.train.finetune import make_optimizer
+
+    keras.utils.set_random_seed(0)
+    clf = build_classifier("albert-tiny", num_classes=2, tokenizer=sentencepiece_model,
+                           sequence_length=16)
+    clf.compile(optimizer=make_optimizer(FinetuneConfig(), total_steps=10),
+                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    clf.fit(TEXTS[:2], np.array([1, 0]), epochs=1, verbose=0)
+    folder = save_classifier(clf, tmp_path / "clf")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Skipping variable loading for optimizer" would raise
+        load_classifier(folder)
+
+
 def test_local_backbone_preset_gets_a_new_head(tmp_path, sentencepiece_model):
     """Stand-in for a downloaded keras-hub preset: a backbone + tokenizer preset folder."""
     import keras_hub
