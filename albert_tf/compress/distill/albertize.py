@@ -143,8 +143,8 @@ def _select_layer(candidates, group_input, group_output, padding_mask, repetitio
 
 def group_bounds(depth: int, num_groups: int) -> list[int]:
     """Where each of `num_groups` consecutive runs of `depth` teacher layers starts, plus `depth`
-    at the end: as even as possible, `[0, 2, 3, 4, 6]` for 6 layers in 4 groups (the larger
-    groups at the ends, where the teacher's layers change the hidden states most).
+    at the end: as even as possible, `[0, 2, 3, 4, 6]` for 6 layers in 4 groups (Python's
+    rounding of halves to even puts the two-layer runs at the ends).
 
     Args:
         depth: the teacher's layer count.
