@@ -84,7 +84,9 @@ def tradeoff_png(rows: list[dict], cost_key: str, cost_label: str, title: str,
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     if points:
-        # Same-spot grouping in axes fractions, so it works on log axes too.
+        # Same-spot grouping in axes fractions, so it works on log axes too; drawing first
+        # settles the autoscaled limits that the data-to-axes transform depends on.
+        fig.canvas.draw()
         to_axes = ax.transAxes.inverted()
         display = [to_axes.transform(ax.transData.transform(p)) for p in points]
         for x, y, text in point_labels([tuple(d) for d in display], 1.0, 1.0):
