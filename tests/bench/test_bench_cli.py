@@ -112,11 +112,13 @@ def test_onnx_baseline_is_reported_either_way(bench_out):
 
 def test_reports_are_written_and_the_html_is_self_contained(bench_out):
     markdown = (bench_out / "report.md").read_text()
-    assert "| artifact | kind | accuracy | Δ vs teacher | parameters |" in markdown
+    assert "| artifact | kind | accuracy | ECE | Δ vs teacher | parameters |" in markdown
     assert "median ms (1 thr)" in markdown and "speed-up vs teacher SavedModel" in markdown
     assert "## Real sequence length against fixed padding" in markdown
     page = (bench_out / "report.html").read_text()
-    assert page.count('src="data:image/png;base64,') == 2
+    # One latency plot per thread count timed (1 and 2), and the size plot.
+    assert page.count('src="data:image/png;base64,') == 3
+    assert 'alt="accuracy against latency, 2 threads"' in page
     assert "http://" not in page and "https://" not in page
 
 
