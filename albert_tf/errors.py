@@ -39,6 +39,24 @@ def check_plain_name(value: str, what: str) -> str:
     return value
 
 
+def check_writable_parent(path) -> None:
+    """Refuse a file or folder path whose nearest existing ancestor is a file, or a folder
+    this process cannot write into.
+
+    Args:
+        path: a `pathlib.Path` to be created.
+    """
+    import os
+
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UserError(f"cannot write {path}: {parent} is a file, not a folder")
+            if not os.access(parent, os.W_OK):
+                raise UserError(f"cannot write {path}: {parent} is not writable")
+            return
+
+
 def check_output_file(path, overwrite: bool = False):
     """Refuse, before any work is done, an output file path that cannot be written or that
     names something the user has and did not agree to replace.
@@ -50,20 +68,13 @@ def check_output_file(path, overwrite: bool = False):
     Returns:
         `path` as a `pathlib.Path`.
     """
-    import os
     from pathlib import Path
 
     path = Path(path)
     if path.is_dir():
         raise UserError(f"{path} is a folder: give the path of the file to write, e.g. "
                         f"{path / 'model.tflite'}")
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise UserError(f"cannot write {path}: {parent} is a file, not a folder")
-            if not os.access(parent, os.W_OK):
-                raise UserError(f"cannot write {path}: {parent} is not writable")
-            break
+    check_writable_parent(path)
     if path.exists() and not overwrite:
         raise UserError(f"{path} already exists: choose another name, or pass --overwrite to "
                         "replace it")

@@ -18,7 +18,7 @@ import os
 import shutil
 from pathlib import Path
 
-from albert_tf.errors import UserError
+from albert_tf.errors import UserError, check_writable_parent
 from albert_tf.models.configs import ALBERT_CONFIGS
 from albert_tf.models.integrity import load_preset_folder, write_manifest
 
@@ -174,13 +174,7 @@ def check_output_folder(folder: str | os.PathLike, overwrite: bool = False) -> P
     """Refuse, before any work is done, an output folder that cannot be written or that
     holds something the user has and did not agree to replace."""
     folder = Path(folder)
-    for parent in folder.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise UserError(f"cannot write {folder}: {parent} is a file, not a folder")
-            if not os.access(parent, os.W_OK):
-                raise UserError(f"cannot write {folder}: {parent} is not writable")
-            break
+    check_writable_parent(folder)
     if folder.exists():
         if not folder.is_dir():
             raise UserError(f"{folder} is a file: give a folder path for the model")
