@@ -55,11 +55,9 @@ def _is_saved_classifier(folder: Path) -> bool:
     return (folder / "task.json").is_file()
 
 
-def _task_class(folder: Path) -> str:
+def saved_task_class(folder: Path) -> str:
     """The registered class name in a saved task's task.json ("" when unreadable: the load
     that follows reports it)."""
-    import json
-
     try:
         return str(json.loads((folder / "task.json").read_text()).get("registered_name", ""))
     except (OSError, ValueError, AttributeError):
@@ -240,7 +238,7 @@ def load_classifier(folder: str | os.PathLike):
     if not _is_saved_classifier(folder):
         raise UserError(f"{folder} is not a saved classifier (no task.json): expected a folder "
                         "written by `albert-tf finetune` or `save_classifier`")
-    if _task_class(folder).endswith("TokenClassifier"):
+    if saved_task_class(folder).endswith("TokenClassifier"):
         raise UserError(f"{folder} is a token classifier (a tagger): use `albert-tf tag ...` "
                         "(tag evaluate, tag predict, tag export) for it")
     return load_preset_folder(_keras_hub().models.TextClassifier.from_preset, folder,

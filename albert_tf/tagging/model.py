@@ -22,6 +22,7 @@ import keras_hub
 from albert_tf.errors import UserError
 from albert_tf.models.albert_slim import AlbertSlimBackbone
 from albert_tf.models.configs import ALBERT_CONFIGS
+from albert_tf.models.factory import saved_task_class
 from albert_tf.tagging.examples import TAG_NAMES_FILE
 from albert_tf.tagging.preprocessor import AlbertTokenClassifierPreprocessor
 
@@ -140,19 +141,12 @@ def build_token_classifier(model: str | dict, num_classes: int, tokenizer=None,
     return token_classifier_for(backbone, num_classes, preprocessor, dropout)
 
 
-def _registered_name(folder: Path) -> str:
-    try:
-        return str(json.loads((folder / "task.json").read_text()).get("registered_name", ""))
-    except (OSError, ValueError, AttributeError):
-        return ""
-
-
 def _is_token_classifier(folder: Path) -> bool:
-    return _registered_name(folder).endswith("TokenClassifier")
+    return saved_task_class(folder).endswith("TokenClassifier")
 
 
 def _is_sequence_classifier(folder: Path) -> bool:
-    return _registered_name(folder).endswith("TextClassifier")
+    return saved_task_class(folder).endswith("TextClassifier")
 
 
 def save_token_classifier(tagger, folder: str | os.PathLike, tag_names=None, *,
