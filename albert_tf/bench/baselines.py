@@ -73,9 +73,9 @@ class BaselineResult:
         if self.entity_f1 is not None:
             row["entity_f1"] = round(float(self.entity_f1), 4)
         if self.entity_per_type is not None:
-            row["entity_per_type"] = {
-                t: {k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}
-                for t, scores in self.entity_per_type.items()}
+            from albert_tf.tagging.metrics import rounded_per_type
+
+            row["entity_per_type"] = rounded_per_type(self.entity_per_type)
         return row
 
 

@@ -61,15 +61,15 @@ def _measure_tflite(path: Path, preprocessor, test, names, threads, runs) -> dic
 def _entities(report: dict) -> dict:
     """Entity scores of a tagging report, for entity (BIO) tag sets: micro F1, and per type
     precision / recall / F1."""
+    from albert_tf.tagging.metrics import rounded_per_type
+
     entities = report.get("entities")
     if entities is None:
         return {}
     return {"entity_f1": round(entities["f1"], 4),
             "entity_precision": round(entities["precision"], 4),
             "entity_recall": round(entities["recall"], 4),
-            "entity_per_type": {t: {k: round(v, 4) if isinstance(v, float) else v
-                                    for k, v in scores.items()}
-                                for t, scores in entities["per_type"].items()}}
+            "entity_per_type": rounded_per_type(entities["per_type"])}
 
 
 def align_word_tags(gold_words: list[str], words: list[str], tags: list[str]) -> list:

@@ -108,6 +108,12 @@ def entity_scores(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[st
     }
 
 
+def rounded_per_type(per_type: dict, digits: int = 4) -> dict:
+    """`entity_scores(...)["per_type"]` with its floats rounded for a report row."""
+    return {t: {k: round(v, digits) if isinstance(v, float) else v for k, v in scores.items()}
+            for t, scores in per_type.items()}
+
+
 def token_accuracy(gold: Sequence[Sequence], predicted: Sequence[Sequence]) -> float:
     """Share of words whose predicted tag equals the gold tag.
 
