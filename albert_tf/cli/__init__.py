@@ -18,6 +18,7 @@ from albert_tf.errors import UserError
 COMMAND_MODULES = [
     "albert_tf.cli.data",
     "albert_tf.cli.tokenizer",
+    "albert_tf.cli.pretrain",
     "albert_tf.cli.finetune",
     "albert_tf.cli.evaluate",
     "albert_tf.cli.predict",

@@ -60,6 +60,6 @@ def print_plan(recipe, run_dir, recipe_path) -> None:
     plan = plan_recipe(recipe, run_dir)
     print(f"plan for {run_dir} ({getattr(recipe, 'task', 'classification')}):")
     for index, stage in enumerate(plan, start=1):
-        print(f"  {index}. {stage.name:<8} {ACTIONS[stage.action]}")
+        print(f"  {index}. {stage.name:<9}{ACTIONS[stage.action]}")
     to_do = sum(stage.action != "skip" for stage in plan)
     print(f"{recipe_path}: valid ({len(plan)} stages, {to_do} to run)")

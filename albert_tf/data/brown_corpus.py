@@ -105,6 +105,17 @@ def parse_brown_genres(folder: Path, source: str = "brown-corpus") -> TextExampl
     return deduplicate(TextExamples(texts, None, np.array(labels, np.int32), label_names, source))
 
 
+def read_brown_files(folder: Path) -> list[list[list[str]]]:
+    """The words of every sentence, grouped by corpus file (500 documents), in file order.
+
+    Args:
+        folder: the extracted `package/` folder.
+    """
+    return [[[token.rpartition("/")[0] for token in line.split()]
+             for line in path.read_text(encoding="utf-8").split("\n") if line.split()]
+            for path in _corpus_files(folder)]
+
+
 def _corpus_files(folder: Path) -> list[Path]:
     files = sorted(p for p in folder.iterdir() if _FILE_NAME.match(p.name))
     if not files:

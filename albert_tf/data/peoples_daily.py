@@ -91,6 +91,27 @@ def split_sentences(chars: list[str], tags: list[str]) -> list[tuple[list[str], 
     return pieces
 
 
+def read_paragraph_sentences(path: Path) -> list[list[str]]:
+    """Every paragraph (line) as its sentences' texts, in file order, duplicates kept: the
+    document structure that `read_peoples_daily` flattens.
+
+    Args:
+        path: the corpus file (UTF-8).
+    """
+    path = Path(path)
+    try:
+        content = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    paragraphs = []
+    for line_number, line in enumerate(content.split("\n"), start=1):
+        tokens = _tokens(line, line_number, path.name)
+        if tokens:
+            paragraphs.append(["".join(chars)
+                               for chars, _ in split_sentences(*paragraph_to_bio(tokens))])
+    return paragraphs
+
+
 def read_peoples_daily(path: Path) -> list[tuple[list[str], list[str]]]:
     """Character-level BIO sentences `(characters, tags)` of `199801.txt`, duplicates dropped,
     in file order.

@@ -105,11 +105,30 @@ def _label_names(ctx: RunContext):
 
 # --- stages: each returns its metrics; models go to <stage>/model ------------------------------
 
+def stage_pretrain(ctx, resume: bool) -> dict:
+    """Pre-train the teacher's model on the section's corpus (both tasks' pipelines)."""
+    from albert_tf.pretrain.job import run_pretrain_job
+    from albert_tf.recipe.schema import pretrain_job
+
+    recipe = ctx.recipe
+    job = pretrain_job(recipe.pretrain, recipe.teacher.model, recipe.data.source,
+                       recipe.data.seed, getattr(recipe.teacher, "strategy", "default"))
+    metrics = run_pretrain_job(job, ctx.folder("pretrain"), resume=resume, verbose=2)
+    return {k: metrics[k] for k in ("corpus", "parameters", "steps", "train_seconds_all",
+                                    "held_out_mlm_accuracy", "held_out_sop_accuracy")}
+
+
+def teacher_model(ctx) -> str:
+    """What the teacher stage fine-tunes: the pre-trained model when the recipe pre-trains."""
+    return str(ctx.model_dir("pretrain")) if ctx.recipe.pretrain is not None \
+        else ctx.recipe.teacher.model
+
+
 def stage_teacher(ctx: RunContext, resume: bool) -> dict:
     from albert_tf.train.job import FinetuneJob, run_finetune_job
 
     t = ctx.recipe.teacher
-    job = FinetuneJob(data=ctx.recipe.data, model=t.model, tokenizer=t.tokenizer,
+    job = FinetuneJob(data=ctx.recipe.data, model=teacher_model(ctx), tokenizer=t.tokenizer,
                       vocab_size=t.vocab_size, sequence_length=t.sequence_length,
                       train=t.finetune, precision=t.precision, strategy=t.strategy)
     metrics = run_finetune_job(job, ctx.folder("teacher"), resume=resume)
@@ -209,6 +228,7 @@ def stage_report(ctx: RunContext, resume: bool) -> dict:
 
 
 STAGES = [
+    ("pretrain", stage_pretrain),
     ("teacher", stage_teacher),
     ("student", stage_student),
     ("distill", stage_distill),
@@ -218,8 +238,18 @@ STAGES = [
 ]
 
 
+def pretrain_fingerprint(recipe) -> dict | None:
+    """What the pretrain stage depends on: its section, the model it starts from and the
+    data whose held-out texts it leaves out (None: no pretrain stage)."""
+    if recipe.pretrain is None:
+        return None
+    return {"pretrain": recipe.pretrain, "model": recipe.teacher.model,
+            "data_source": recipe.data.source, "seed": recipe.data.seed}
+
+
 def _classification_sections(recipe: Recipe) -> dict:
     return {
+        "pretrain": pretrain_fingerprint(recipe),
         "teacher": {"data": recipe.data, "teacher": recipe.teacher},
         "student": recipe.student,
         "distill": recipe.distill,

@@ -23,10 +23,53 @@ from albert_tf.compress.distill.config import DistillConfig
 from albert_tf.compress.distill.student import StudentInit
 from albert_tf.compress.prune.transform import PruneConfig
 from albert_tf.errors import UserError, check_plain_name
+from albert_tf.pretrain.job import PretrainConfig
 from albert_tf.train.config import FinetuneConfig
 from albert_tf.train.job import DataSpec
 
 TFLiteMode = Literal["float32", "float16", "dynamic-int8", "int8", "int16x8"]
+
+
+@dataclass
+class PretrainSection:
+    """Optional pre-training before the teacher stage (`albert_tf.pretrain`): the teacher's
+    `model` (a named configuration, new, or an ALBERT preset, continued) is pre-trained on
+    `corpus` with masked LM and sentence-order prediction, and the teacher stage fine-tunes
+    the result. The recipe's data source (its dev and test texts) is always left out of the
+    corpus, with the recipe's split seed.
+
+    Args:
+        corpus: sources of unlabelled documents (see `albert-tf pretrain --corpus`).
+        vocab_size: pieces of the tokenizer trained for a named configuration.
+        sequence_length: tokens per pre-training example.
+        held_out_fraction: share of documents scored, never trained on.
+        train: steps, batch size, learning rate, checkpoints.
+        precision: Keras dtype policy while pre-training.
+    """
+
+    corpus: list[str] = field(default_factory=list)
+    vocab_size: int = 8000
+    sequence_length: int = 128
+    held_out_fraction: float = 0.02
+    train: PretrainConfig = field(default_factory=PretrainConfig)
+    precision: Literal["float32", "mixed_bfloat16", "mixed_float16"] = "float32"
+
+    def __post_init__(self):
+        if not self.corpus:
+            raise UserError("pretrain.corpus must name at least one source (e.g. "
+                            "[brown-corpus] or a .txt file)")
+
+
+def pretrain_job(section: PretrainSection, model: str, data_source: str, seed: int,
+                 strategy: str = "default"):
+    """The `PretrainJob` a recipe's pretrain section describes."""
+    from albert_tf.pretrain.job import PretrainJob
+
+    return PretrainJob(corpus=list(section.corpus), model=model, vocab_size=section.vocab_size,
+                       sequence_length=section.sequence_length,
+                       held_out_fraction=section.held_out_fraction, corpus_seed=seed,
+                       leave_out=[data_source], train=section.train,
+                       precision=section.precision, strategy=strategy)
 
 
 @dataclass
@@ -255,6 +298,7 @@ class Recipe:
     name: str
     task: Literal["classification"] = "classification"
     data: DataSpec = field(default_factory=DataSpec)
+    pretrain: PretrainSection | None = None
     teacher: TeacherSection = field(default_factory=TeacherSection)
     student: StudentInit | None = None
     distill: DistillConfig | None = None

@@ -28,7 +28,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from albert_tf.errors import UserError, check_plain_name
-from albert_tf.recipe.schema import GatesSection, check_export_targets, check_measuring
+from albert_tf.recipe.schema import (
+    GatesSection,
+    PretrainSection,
+    check_export_targets,
+    check_measuring,
+)
 from albert_tf.tagging.distill import TokenDistillConfig
 from albert_tf.tagging.prune import TagPruneConfig
 from albert_tf.tagging.train import TaggingDataSpec
@@ -121,6 +126,7 @@ class TaggingRecipe:
     name: str
     task: Literal["token-classification"] = TOKEN_CLASSIFICATION
     data: TaggingDataSpec = field(default_factory=TaggingDataSpec)
+    pretrain: PretrainSection | None = None
     teacher: TaggingTeacherSection = field(default_factory=TaggingTeacherSection)
     prune: TaggingPruneSection | None = None
     distill: TokenDistillConfig | None = None

@@ -8,7 +8,13 @@ as classification stages. Models go to `<stage>/model` (keras-hub preset format 
 
 import logging
 
-from albert_tf.recipe.runner import Pipeline, RunContext
+from albert_tf.recipe.runner import (
+    Pipeline,
+    RunContext,
+    pretrain_fingerprint,
+    stage_pretrain,
+    teacher_model,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +50,7 @@ def stage_teacher(ctx: TaggingRunContext, resume: bool) -> dict:
     from albert_tf.tagging.train import TagFinetuneJob, run_tag_finetune_job
 
     t = ctx.recipe.teacher
-    job = TagFinetuneJob(data=ctx.recipe.data, model=t.model, tokenizer=t.tokenizer,
+    job = TagFinetuneJob(data=ctx.recipe.data, model=teacher_model(ctx), tokenizer=t.tokenizer,
                          vocab_size=t.vocab_size, sequence_length=t.sequence_length,
                          train=t.finetune)
     metrics = run_tag_finetune_job(job, ctx.folder("teacher"), resume=resume, verbose=2)
@@ -115,6 +121,7 @@ def stage_report(ctx: TaggingRunContext, resume: bool) -> dict:
 
 def _sections(recipe) -> dict:
     return {
+        "pretrain": pretrain_fingerprint(recipe),
         "teacher": {"data": recipe.data, "teacher": recipe.teacher},
         "prune": recipe.prune,
         "distill": recipe.distill,
@@ -124,8 +131,8 @@ def _sections(recipe) -> dict:
 
 
 PIPELINE = Pipeline(
-    stages=[("teacher", stage_teacher), ("prune", stage_prune), ("distill", stage_distill),
-            ("export", stage_export), ("report", stage_report)],
+    stages=[("pretrain", stage_pretrain), ("teacher", stage_teacher), ("prune", stage_prune),
+            ("distill", stage_distill), ("export", stage_export), ("report", stage_report)],
     sections=_sections,
     context=TaggingRunContext,
 )

@@ -11,6 +11,7 @@ lower-casing step.
 import io
 import logging
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -90,6 +91,11 @@ def train_sentencepiece(
             hard_vocab_limit=hard_vocab_limit,
         )
     except RuntimeError as exc:
+        limit = re.search(r"value <= (\d+)", str(exc))
+        if limit:  # the usual cause: too little text for the vocabulary asked for
+            raise UserError(f"sentencepiece could not train a {vocab_size}-piece model: the "
+                            f"text allows at most {limit.group(1)} pieces; lower --vocab-size "
+                            "or give more text") from None
         raise UserError(f"sentencepiece could not train a {vocab_size}-piece model: {exc}; "
                         "lower --vocab-size or give more text") from exc
     tmp = output_path.with_name(output_path.name + ".tmp")

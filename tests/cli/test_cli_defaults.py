@@ -28,17 +28,20 @@ def dataclass_defaults(cls) -> dict:
 def configs():
     from albert_tf.compress.distill.config import DistillConfig
     from albert_tf.compress.prune import StructuredPruneConfig, UnstructuredPruneConfig
+    from albert_tf.pretrain.job import PretrainConfig, PretrainJob
     from albert_tf.tagging.distill import TokenDistillConfig
     from albert_tf.train.config import FinetuneConfig
 
     return [(("finetune",), FinetuneConfig), (("distill",), DistillConfig),
             (("prune",), StructuredPruneConfig), (("prune",), UnstructuredPruneConfig),
-            (("tag", "distill"), TokenDistillConfig), (("tag", "finetune"), FinetuneConfig)]
+            (("tag", "distill"), TokenDistillConfig), (("tag", "finetune"), FinetuneConfig),
+            (("pretrain",), PretrainConfig), (("pretrain",), PretrainJob)]
 
 
 # Flags whose CLI default differs in form only: a string the command parses into the field's
 # type, or a flag whose absence chooses another mode (no --sparsity: structured pruning).
-PARSED = {"layer_map": ("", ()), "exclude": (None, ()), "sparsity": (None, 0.5)}
+PARSED = {"layer_map": ("", ()), "exclude": (None, ()), "sparsity": (None, 0.5),
+          "corpus": (None, [])}  # --corpus is required
 
 
 @pytest.mark.parametrize("command, config", configs(), ids=lambda v: getattr(v, "__name__", v))

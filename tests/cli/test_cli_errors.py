@@ -43,6 +43,9 @@ def files(tmp_path_factory):
     (folder / "latin1.csv").write_bytes("text,label\ncaf\xe9 cr\xe8me,pos\n".encode("latin-1"))
     (folder / "empty_text.csv").write_text("text,label\ngood film,pos\n,neg\n")
     (folder / "ids.jsonl").write_text('{"text": "good", "label": 0}\n{"text": "bad", "label": 7}\n')
+    (folder / "blank.txt").write_text("\n \n\n")
+    (folder / "one_sentence_docs.txt").write_text("A film.\n\nA book.\n\nA song.\n")
+    (folder / "short.txt").write_text("A film. A book.\n\nA song. A play.\n\nA poem. A tune.\n")
     return folder
 
 
@@ -68,6 +71,14 @@ def files(tmp_path_factory):
     (["predict", "--model-dir", "{files}", "a fine film"], ["not a saved classifier"]),
     (["evaluate", "{files}/nowhere"], ["not a saved classifier"]),
     (["finetune", "--model", "albert-huge", "--data", "{files}/ok.csv"], ["albert-huge"]),
+    (["pretrain", "--corpus", "{files}/blank.txt", "--run-dir", "{files}/pt"], ["no text"]),
+    (["pretrain", "--corpus", "{files}/one_sentence_docs.txt", "--run-dir", "{files}/pt"],
+     ["two or more segments"]),
+    (["pretrain", "--corpus", "{files}/short.txt", "--run-dir", "{files}/pt"],
+     ["8000-piece", "lower --vocab-size"]),
+    (["pretrain", "--corpus", "wikipedia", "--run-dir", "{files}/pt"], ["wikipedia"]),
+    (["pretrain", "--corpus", "{files}/short.txt", "--steps", "0", "--run-dir", "x"],
+     ["--steps", ">= 1"]),
 ])
 def test_bad_input_is_one_line_and_exit_2(files, args, fragments, capsys):
     args = [a.replace("{files}", str(files)) for a in args]

@@ -1,0 +1,353 @@
+"""A pre-training run: corpus, tokenizer, packed examples, checkpointed training, a preset.
+
+The run folder holds, in the order they are made:
+  job.json           the settings (a resume must use the same ones, except `train.steps`)
+  tokenizer.model    SentencePiece trained on the corpus (named configurations only)
+  examples.npz       packed training examples (tokenised once; masking is per batch)
+  held_out.npz       held-out examples with their masks fixed, so every checkpoint is scored
+                     on the same positions
+  checkpoints/       weights and optimizer state every `checkpoint_every` steps
+  logs/              TensorBoard
+  model/             the keras-hub preset folder (backbone + tokenizer, heads beside them)
+  metrics.json       corpus, steps, time, held-out MLM and SOP accuracy per checkpoint
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from albert_tf.errors import UserError, check_finite_numbers
+
+logger = logging.getLogger(__name__)
+
+JOB_FILE = "job.json"
+RESUMABLE_CHANGES = {"train.steps"}  # a finished or killed run may be taken further
+
+
+@dataclass
+class PretrainConfig:
+    """Optimisation settings.
+
+    Args:
+        steps: optimizer steps in all.
+        batch_size: examples per step (global, across replicas).
+        learning_rate: peak AdamW learning rate after warm-up, then linear decay to 0.
+        weight_decay: AdamW decoupled weight decay (not on biases and LayerNorm).
+        warmup_fraction: share of the steps spent warming up.
+        clip_norm: global gradient-norm clip (0 disables).
+        checkpoint_every: steps between checkpoints (and held-out scores).
+        mask_rate: share of tokens masked for MLM.
+        seed: seed for Keras, numpy and TensorFlow, for the example order and masks.
+    """
+
+    steps: int = 10_000
+    batch_size: int = 64
+    learning_rate: float = 5e-4
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.05
+    clip_norm: float = 1.0
+    checkpoint_every: int = 500
+    mask_rate: float = 0.15
+    seed: int = 0
+
+    def __post_init__(self):
+        check_finite_numbers(self)
+        checks = [
+            ("steps", self.steps >= 1, "an integer >= 1"),
+            ("batch_size", self.batch_size >= 1, "an integer >= 1"),
+            ("learning_rate", self.learning_rate > 0, "a number > 0"),
+            ("weight_decay", self.weight_decay >= 0, "a number >= 0"),
+            ("warmup_fraction", 0 <= self.warmup_fraction < 1, "a number in [0, 1)"),
+            ("clip_norm", self.clip_norm >= 0, "a number >= 0"),
+            ("checkpoint_every", self.checkpoint_every >= 1, "an integer >= 1"),
+            ("mask_rate", 0 < self.mask_rate < 1, "a number in (0, 1)"),
+        ]
+        for name, ok, allowed in checks:
+            if not ok:
+                raise UserError(f"{name} must be {allowed}. Received: {name}={getattr(self, name)}")
+
+
+@dataclass
+class PretrainJob:
+    """A whole pre-training job.
+
+    Args:
+        corpus: sources of unlabelled documents (see `albert_tf.pretrain.corpus`).
+        model: a named configuration (a new model; its tokenizer is trained on the corpus) or
+            a keras-hub ALBERT preset name / folder (continued pre-training with its own
+            tokenizer).
+        vocab_size: pieces of the tokenizer trained for a named configuration.
+        sequence_length: tokens per example.
+        held_out_fraction: share of documents kept for the held-out MLM / SOP scores.
+        corpus_seed: the seed of the dev / test splits left out of evaluated sources.
+        leave_out: classification sources outside the corpus whose dev and test texts must not
+            be trained on (those the model will be evaluated on).
+        train: `PretrainConfig`.
+        precision: `float32`, `mixed_bfloat16` or `mixed_float16`.
+        strategy: `default`, `mirrored`, `multi-worker` or `tpu`.
+    """
+
+    corpus: list[str] = field(default_factory=list)
+    model: str = "albert-small"
+    vocab_size: int = 8000
+    sequence_length: int = 128
+    held_out_fraction: float = 0.02
+    corpus_seed: int = 0
+    leave_out: list[str] = field(default_factory=list)
+    train: PretrainConfig = field(default_factory=PretrainConfig)
+    precision: str = "float32"
+    strategy: str = "default"
+
+    def __post_init__(self):
+        if not 0 < self.held_out_fraction < 0.5:
+            raise UserError("held_out_fraction must be a number in (0, 0.5). Received: "
+                            f"held_out_fraction={self.held_out_fraction}")
+
+
+def split_documents(documents: list, fraction: float, seed: int) -> tuple[list, list]:
+    """`(train, held_out)` documents: a seeded share of the multi-segment documents (at least
+    one, at most 2,000) is held out, so both scores have pairs to score."""
+    rng = np.random.default_rng(seed)
+    candidates = [i for i, d in enumerate(documents) if len(d) >= 2]
+    count = min(2000, max(1, int(round(len(candidates) * fraction))))
+    if len(candidates) < 2:
+        raise UserError("sentence-order prediction needs documents of two or more segments "
+                        f"(sentences), and this corpus has {len(candidates)}: give at least "
+                        "two such documents (one is held out for scoring)")
+    held = set(rng.choice(candidates, size=min(count, len(candidates) - 1), replace=False)
+               .tolist())
+    return ([d for i, d in enumerate(documents) if i not in held],
+            [d for i, d in enumerate(documents) if i in held])
+
+
+def run_pretrain_job(job: PretrainJob, run_dir: str | os.PathLike, resume: bool = False,
+                     verbose="auto") -> dict:
+    """Run `job` into `run_dir`; return its metrics (also written to metrics.json).
+
+    With `strategy="multi-worker"` every worker of the `TF_CONFIG` cluster runs this with the
+    same arguments (and the same run folder, on a shared file system or a copy of it): the
+    chief writes the run folder, the others `run_dir/workers/<name>/`.
+    """
+    from albert_tf.pretrain.corpus import load_corpus
+    from albert_tf.train.checkpoint import CheckpointStore, check_resume_settings
+    from albert_tf.train.strategy import worker_role
+
+    run_dir = Path(run_dir)
+    is_chief, worker = worker_role()
+    # The chief owns the run folder; another worker of a multi-worker cluster writes its own
+    # copies (caches, checkpoints, logs) under workers/<name>/ and resumes from the chief's.
+    work_dir = run_dir if is_chief else run_dir / "workers" / worker
+    store = CheckpointStore(run_dir)
+    if store.exists() and not resume:
+        raise UserError(f"{run_dir} already holds a pre-training checkpoint: pass --resume to "
+                        "continue it, or choose another run folder")
+    # Data first: bad input is reported before TensorFlow starts.
+    corpus = load_corpus(job.corpus, seed=job.corpus_seed, leave_out=job.leave_out)
+    train_docs, held_docs = split_documents(corpus.documents, job.held_out_fraction,
+                                            job.train.seed)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    _drop_stale_caches(work_dir, job)
+    check_resume_settings(work_dir / JOB_FILE, asdict(job), resume and store.exists(),
+                          RESUMABLE_CHANGES)
+
+    import keras
+
+    from albert_tf.evaluate import write_json
+    from albert_tf.pretrain import segment_pairs
+    from albert_tf.pretrain.model import build_pretrainer, restore_heads, save_pretrained
+    from albert_tf.train.finetune import make_optimizer
+    from albert_tf.train.strategy import make_strategy, precision_scope
+
+    with precision_scope(job.precision):
+        # A multi-worker strategy must exist before TensorFlow's runtime starts: before seeding.
+        strategy = make_strategy(job.strategy)
+        keras.utils.set_random_seed(job.train.seed)
+        with strategy.scope():
+            masked_lm, tokenizer = _model_and_tokenizer(job, corpus, work_dir)
+            model = build_pretrainer(masked_lm)
+        special = segment_pairs.SpecialIds.of(tokenizer)
+        train_examples = _cached_examples(work_dir / "examples.npz", train_docs, tokenizer,
+                                          special, job)
+        held_out = _held_out_examples(work_dir / "held_out.npz", held_docs, tokenizer, special,
+                                      job)
+        with strategy.scope():
+            model.compile(
+                optimizer=make_optimizer(job.train, job.train.steps),
+                loss={"mlm": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      "sop": keras.losses.SparseCategoricalCrossentropy(from_logits=True)},
+                weighted_metrics={"mlm": [keras.metrics.SparseCategoricalAccuracy("accuracy")],
+                                  "sop": [keras.metrics.SparseCategoricalAccuracy("accuracy")]})
+        from albert_tf.train.checkpoint import TrainingState
+
+        state = TrainingState()
+        if store.exists():
+            state = store.load_state()
+            store.restore_last(model, state)
+            logger.info("resuming after step %d of %d", _steps_done(state), job.train.steps)
+        elif Path(job.model).is_dir():
+            restore_heads(model, job.model)
+        seconds = _train(model, job, train_examples, held_out, special,
+                         CheckpointStore(work_dir), state, work_dir, verbose)
+        if is_chief:
+            save_pretrained(model, tokenizer, run_dir / "model")
+    final = state.history[-1] if state.history else {}
+    metrics = {
+        "job": asdict(job),
+        "corpus": {
+            "sources": corpus.notes,
+            "documents": len(corpus.documents),
+            "segments": corpus.segment_count(),
+            "train_documents": len(train_docs),
+            "held_out_documents": len(held_docs),
+            "train_examples": len(train_examples),
+            "train_segment_pairs": int(train_examples.sop_weights.sum()),
+            "train_tokens": int((train_examples.token_ids != special.pad).sum()),
+            "held_out_examples": len(held_out[1]["sop"]),
+        },
+        "parameters": int(sum(np.prod(w.shape) for w in masked_lm.backbone.weights)),
+        "steps": _steps_done(state),
+        "train_seconds_this_process": round(seconds, 1),
+        "train_seconds_all": round(sum(h.get("seconds", 0) for h in state.history), 1),
+        "held_out_mlm_accuracy": final.get("val_mlm_accuracy"),
+        "held_out_sop_accuracy": final.get("val_sop_accuracy"),
+        "history": state.history,
+    }
+    write_json(metrics, work_dir / "metrics.json")
+    logger.info("held-out MLM accuracy %s, SOP accuracy %s after %d steps",
+                metrics["held_out_mlm_accuracy"], metrics["held_out_sop_accuracy"],
+                metrics["steps"])
+    return metrics
+
+
+CACHE_FILES = ("tokenizer.model", "examples.npz", "held_out.npz", "held_out_examples.npz")
+
+
+def _cache_settings(job: dict) -> dict:
+    """What the tokenizer and the example caches depend on."""
+    keys = ("corpus", "corpus_seed", "leave_out", "model", "vocab_size", "sequence_length",
+            "held_out_fraction")
+    return {**{k: job.get(k) for k in keys},
+            "seed": job.get("train", {}).get("seed"),
+            "mask_rate": job.get("train", {}).get("mask_rate")}
+
+
+def _drop_stale_caches(run_dir: Path, job: PretrainJob) -> None:
+    """The tokenizer and example caches fit the settings in job.json; when a run in the
+    folder asks for other corpus, tokenizer or example settings, they go."""
+    import json
+
+    path = run_dir / JOB_FILE
+    if not path.is_file():
+        return
+    try:
+        saved = _cache_settings(json.loads(path.read_text()))
+    except (ValueError, AttributeError):
+        saved = None
+    if saved != _cache_settings(json.loads(json.dumps(asdict(job), default=str))):
+        for name in CACHE_FILES:
+            (run_dir / name).unlink(missing_ok=True)
+
+
+def _model_and_tokenizer(job: PretrainJob, corpus, run_dir: Path):
+    """A new model with a tokenizer trained on the corpus, or a preset and its tokenizer."""
+    from albert_tf.models import ALBERT_CONFIGS, load_albert_tokenizer
+    from albert_tf.pretrain.model import load_masked_lm, new_masked_lm
+    from albert_tf.text import train_sentencepiece
+
+    if job.model not in ALBERT_CONFIGS:
+        return load_masked_lm(job.model)
+    path = run_dir / "tokenizer.model"
+    if not path.is_file():
+        train_sentencepiece(corpus.texts(), path, vocab_size=job.vocab_size, seed=job.train.seed)
+    tokenizer = load_albert_tokenizer(str(path))
+    masked_lm = new_masked_lm(ALBERT_CONFIGS[job.model], tokenizer.vocabulary_size(),
+                              max(512, job.sequence_length))
+    return masked_lm, tokenizer
+
+
+def _cached_examples(path: Path, documents, tokenizer, special, job: PretrainJob):
+    from albert_tf.pretrain.segment_pairs import PackedExamples, make_examples, tokenize_documents
+
+    if path.is_file():
+        return PackedExamples.load(path)
+    logger.info("tokenising %d documents", len(documents))
+    examples = make_examples(tokenize_documents(documents, tokenizer), special,
+                             job.sequence_length, seed=job.train.seed)
+    examples.save(path)
+    return examples
+
+
+def _held_out_examples(path: Path, documents, tokenizer, special, job: PretrainJob):
+    """Held-out examples with masks drawn once (seeded) and kept: `(x, y, weights)` arrays."""
+    import tensorflow as tf
+
+    from albert_tf.pretrain.segment_pairs import make_dataset
+
+    if path.is_file():
+        with np.load(path) as data:
+            arrays = {k: data[k] for k in data.files}
+    else:
+        examples = _cached_examples(path.with_name("held_out_examples.npz"), documents,
+                                    tokenizer, special, job)
+        tf.random.set_seed(job.train.seed + 1)
+        batches = list(make_dataset(examples, special, 256, shuffle=False,
+                                    mask_rate=job.train.mask_rate).as_numpy_iterator())
+        arrays = {}
+        for part, name in ((0, "x"), (1, "y"), (2, "w")):
+            for key in batches[0][part]:
+                arrays[f"{name}.{key}"] = np.concatenate([b[part][key] for b in batches])
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(tmp, **arrays)
+        os.replace(tmp, path)
+        path.with_name("held_out_examples.npz").unlink(missing_ok=True)
+    parts = [{k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith(p + ".")}
+             for p in ("x", "y", "w")]
+    return tuple(parts)
+
+
+def _steps_done(state) -> int:
+    return int(state.history[-1]["step"]) if state.history else 0
+
+
+def _train(model, job: PretrainJob, examples, held_out, special, store, state, run_dir: Path,
+           verbose) -> float:
+    """Train in chunks of `checkpoint_every` steps; after each, score held-out and checkpoint."""
+    import keras
+
+    from albert_tf.pretrain.segment_pairs import make_dataset
+
+    config = job.train
+    x_held, y_held, w_held = held_out
+    tensorboard = keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs"), write_graph=False)
+    started = time.perf_counter()
+    done = _steps_done(state)
+    while done < config.steps:
+        steps = min(config.checkpoint_every, config.steps - done)
+        # One seeded stream, reshuffled every pass; each chunk skips the batches trained
+        # before it (so does a resumed run). No iterator outlives its chunk.
+        data = make_dataset(examples, special, config.batch_size, shuffle=True, seed=config.seed,
+                            repeat=True, skip_batches=done, mask_rate=config.mask_rate)
+        chunk_started = time.perf_counter()
+        epoch = len(state.history)
+        model.fit(data.take(steps), epochs=epoch + 1, initial_epoch=epoch, steps_per_epoch=steps,
+                  callbacks=[tensorboard], shuffle=False, verbose=verbose)
+        seconds = time.perf_counter() - chunk_started
+        scores = model.evaluate(x_held, y_held, sample_weight=w_held, batch_size=256,
+                                return_dict=True, verbose=0)
+        done += steps
+        entry = {"step": done, "seconds": round(seconds, 2),
+                 "examples_per_second": round(steps * config.batch_size / seconds, 2),
+                 **{f"val_{k}": round(float(v), 4) for k, v in scores.items()}}
+        state.history.append(entry)
+        state.epochs_done = len(state.history)
+        store.save(model, state, improved=False)
+        logger.info("step %d/%d: held-out MLM accuracy %.4f, SOP accuracy %.4f (%.0f s)",
+                    done, config.steps, entry.get("val_mlm_accuracy", float("nan")),
+                    entry.get("val_sop_accuracy", float("nan")), seconds)
+    return time.perf_counter() - started
