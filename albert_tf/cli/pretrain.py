@@ -52,8 +52,6 @@ def register(subparsers):
     train.add_argument("--seed", type=non_negative_int, default=0)
     train.add_argument("--precision", default="float32",
                        choices=["float32", "mixed_bfloat16", "mixed_float16"])
-    train.add_argument("--strategy", default="default",
-                       choices=["default", "mirrored", "multi-worker", "tpu"])
     parser.add_argument("--run-dir", required=True, help="output folder")
     parser.add_argument("--resume", action="store_true",
                         help="continue a killed run (or a finished one, with more --steps)")
@@ -72,7 +70,7 @@ def job_from_args(args):
             weight_decay=args.weight_decay, warmup_fraction=args.warmup_fraction,
             clip_norm=args.clip_norm, checkpoint_every=args.checkpoint_every,
             mask_rate=args.mask_rate, seed=args.seed),
-        precision=args.precision, strategy=args.strategy)
+        precision=args.precision)
 
 
 def run(args) -> int:

@@ -90,7 +90,6 @@ class PretrainJob:
             be trained on (those the model will be evaluated on).
         train: `PretrainConfig`.
         precision: `float32`, `mixed_bfloat16` or `mixed_float16`.
-        strategy: `default`, `mirrored`, `multi-worker` or `tpu`.
     """
 
     corpus: list[str] = field(default_factory=list)
@@ -102,7 +101,6 @@ class PretrainJob:
     leave_out: list[str] = field(default_factory=list)
     train: PretrainConfig = field(default_factory=PretrainConfig)
     precision: str = "float32"
-    strategy: str = "default"
 
     def __post_init__(self):
         if not 0 < self.held_out_fraction < 0.5:
@@ -128,21 +126,10 @@ def split_documents(documents: list, fraction: float, seed: int) -> tuple[list, 
 
 def run_pretrain_job(job: PretrainJob, run_dir: str | os.PathLike, resume: bool = False,
                      verbose="auto") -> dict:
-    """Run `job` into `run_dir`; return its metrics (also written to metrics.json).
-
-    With `strategy="multi-worker"` every worker of the `TF_CONFIG` cluster runs this with the
-    same arguments (and the same run folder, on a shared file system or a copy of it): the
-    chief writes the run folder, the others `run_dir/workers/<name>/`.
-    """
+    """Run `job` into `run_dir`; return its metrics (also written to metrics.json)."""
     from albert_tf.pretrain.corpus import load_corpus
     from albert_tf.train.checkpoint import CheckpointStore, check_resume_settings
-    from albert_tf.train.strategy import worker_role
-
     run_dir = Path(run_dir)
-    is_chief, worker = worker_role()
-    # The chief owns the run folder; another worker of a multi-worker cluster writes its own
-    # copies (caches, checkpoints, logs) under workers/<name>/ and resumes from the chief's.
-    work_dir = run_dir if is_chief else run_dir / "workers" / worker
     store = CheckpointStore(run_dir)
     if store.exists() and not resume:
         raise UserError(f"{run_dir} already holds a pre-training checkpoint: pass --resume to "
@@ -151,9 +138,9 @@ def run_pretrain_job(job: PretrainJob, run_dir: str | os.PathLike, resume: bool 
     corpus = load_corpus(job.corpus, seed=job.corpus_seed, leave_out=job.leave_out)
     train_docs, held_docs = split_documents(corpus.documents, job.held_out_fraction,
                                             job.train.seed)
-    work_dir.mkdir(parents=True, exist_ok=True)
-    _drop_stale_caches(work_dir, job)
-    check_resume_settings(work_dir / JOB_FILE, asdict(job), resume and store.exists(),
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _drop_stale_caches(run_dir, job)
+    check_resume_settings(run_dir / JOB_FILE, asdict(job), resume and store.exists(),
                           RESUMABLE_CHANGES)
 
     import keras
@@ -162,27 +149,23 @@ def run_pretrain_job(job: PretrainJob, run_dir: str | os.PathLike, resume: bool 
     from albert_tf.pretrain import segment_pairs
     from albert_tf.pretrain.model import build_pretrainer, restore_heads, save_pretrained
     from albert_tf.train.finetune import make_optimizer
-    from albert_tf.train.strategy import make_strategy, precision_scope
+    from albert_tf.train.strategy import precision_scope
 
     with precision_scope(job.precision):
-        # A multi-worker strategy must exist before TensorFlow's runtime starts: before seeding.
-        strategy = make_strategy(job.strategy)
         keras.utils.set_random_seed(job.train.seed)
-        with strategy.scope():
-            masked_lm, tokenizer = _model_and_tokenizer(job, corpus, work_dir)
-            model = build_pretrainer(masked_lm)
+        masked_lm, tokenizer = _model_and_tokenizer(job, corpus, run_dir)
+        model = build_pretrainer(masked_lm)
         special = segment_pairs.SpecialIds.of(tokenizer)
-        train_examples = _cached_examples(work_dir / "examples.npz", train_docs, tokenizer,
+        train_examples = _cached_examples(run_dir / "examples.npz", train_docs, tokenizer,
                                           special, job)
-        held_out = _held_out_examples(work_dir / "held_out.npz", held_docs, tokenizer, special,
+        held_out = _held_out_examples(run_dir / "held_out.npz", held_docs, tokenizer, special,
                                       job)
-        with strategy.scope():
-            model.compile(
-                optimizer=make_optimizer(job.train, job.train.steps),
-                loss={"mlm": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                      "sop": keras.losses.SparseCategoricalCrossentropy(from_logits=True)},
-                weighted_metrics={"mlm": [keras.metrics.SparseCategoricalAccuracy("accuracy")],
-                                  "sop": [keras.metrics.SparseCategoricalAccuracy("accuracy")]})
+        model.compile(
+            optimizer=make_optimizer(job.train, job.train.steps),
+            loss={"mlm": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  "sop": keras.losses.SparseCategoricalCrossentropy(from_logits=True)},
+            weighted_metrics={"mlm": [keras.metrics.SparseCategoricalAccuracy("accuracy")],
+                              "sop": [keras.metrics.SparseCategoricalAccuracy("accuracy")]})
         from albert_tf.train.checkpoint import TrainingState
 
         state = TrainingState()
@@ -192,10 +175,9 @@ def run_pretrain_job(job: PretrainJob, run_dir: str | os.PathLike, resume: bool 
             logger.info("resuming after step %d of %d", _steps_done(state), job.train.steps)
         elif Path(job.model).is_dir():
             restore_heads(model, job.model)
-        seconds = _train(model, job, train_examples, held_out, special,
-                         CheckpointStore(work_dir), state, work_dir, verbose)
-        if is_chief:
-            save_pretrained(model, tokenizer, run_dir / "model")
+        seconds = _train(model, job, train_examples, held_out, special, store, state, run_dir,
+                         verbose)
+        save_pretrained(model, tokenizer, run_dir / "model")
     final = state.history[-1] if state.history else {}
     metrics = {
         "job": asdict(job),
@@ -218,7 +200,7 @@ def run_pretrain_job(job: PretrainJob, run_dir: str | os.PathLike, resume: bool 
         "held_out_sop_accuracy": final.get("val_sop_accuracy"),
         "history": state.history,
     }
-    write_json(metrics, work_dir / "metrics.json")
+    write_json(metrics, run_dir / "metrics.json")
     logger.info("held-out MLM accuracy %s, SOP accuracy %s after %d steps",
                 metrics["held_out_mlm_accuracy"], metrics["held_out_sop_accuracy"],
                 metrics["steps"])

@@ -112,7 +112,7 @@ def stage_pretrain(ctx, resume: bool) -> dict:
 
     recipe = ctx.recipe
     job = pretrain_job(recipe.pretrain, recipe.teacher.model, recipe.data.source,
-                       recipe.data.seed, getattr(recipe.teacher, "strategy", "default"))
+                       recipe.data.seed)
     metrics = run_pretrain_job(job, ctx.folder("pretrain"), resume=resume, verbose=2)
     return {k: metrics[k] for k in ("corpus", "parameters", "steps", "train_seconds_all",
                                     "held_out_mlm_accuracy", "held_out_sop_accuracy")}

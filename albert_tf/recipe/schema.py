@@ -60,8 +60,7 @@ class PretrainSection:
                             "[brown-corpus] or a .txt file)")
 
 
-def pretrain_job(section: PretrainSection, model: str, data_source: str, seed: int,
-                 strategy: str = "default"):
+def pretrain_job(section: PretrainSection, model: str, data_source: str, seed: int):
     """The `PretrainJob` a recipe's pretrain section describes."""
     from albert_tf.pretrain.job import PretrainJob
 
@@ -69,7 +68,7 @@ def pretrain_job(section: PretrainSection, model: str, data_source: str, seed: i
                        sequence_length=section.sequence_length,
                        held_out_fraction=section.held_out_fraction, corpus_seed=seed,
                        leave_out=[data_source], train=section.train,
-                       precision=section.precision, strategy=strategy)
+                       precision=section.precision)
 
 
 @dataclass

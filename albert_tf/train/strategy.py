@@ -69,23 +69,3 @@ def set_precision(name: str = "float32") -> None:
         raise UserError(f"unknown precision {name!r}: expected one of {', '.join(PRECISIONS)}")
     keras.mixed_precision.set_dtype_policy(name)
 
-
-def worker_role() -> tuple[bool, str]:
-    """`(is_chief, name)` of this process in a `TF_CONFIG` cluster: the chief is the task
-    of type `chief`, or worker 0 when the cluster has no chief; without `TF_CONFIG` the one
-    process is the chief. Only the chief writes a run's outputs; every other worker keeps
-    its checkpoints apart, under `workers/<name>/` (Keras 3's `BackupAndRestore` has no
-    chief/worker logic to do this)."""
-    import json
-    import os
-
-    try:
-        config = json.loads(os.environ.get("TF_CONFIG") or "{}")
-    except ValueError:
-        raise UserError("TF_CONFIG is not JSON: expected {\"cluster\": {...}, \"task\": "
-                        "{\"type\": \"worker\", \"index\": N}}") from None
-    task = config.get("task") or {}
-    kind, index = task.get("type", "worker"), int(task.get("index", 0))
-    has_chief = "chief" in (config.get("cluster") or {})
-    is_chief = kind == "chief" or (kind == "worker" and index == 0 and not has_chief)
-    return is_chief, f"{kind}-{index}"
