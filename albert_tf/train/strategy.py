@@ -68,4 +68,3 @@ def set_precision(name: str = "float32") -> None:
     if name not in PRECISIONS:
         raise UserError(f"unknown precision {name!r}: expected one of {', '.join(PRECISIONS)}")
     keras.mixed_precision.set_dtype_policy(name)
-
