@@ -26,6 +26,16 @@ def check_finite_numbers(config) -> None:
                             f"{field.name}={value}")
 
 
+def check_fields(config, checks) -> None:
+    """Validate dataclass `config`: finite numbers first, then each `(field name, ok,
+    what is allowed)` of `checks`; the first that fails is a `UserError` naming the field,
+    what is allowed and the value received."""
+    check_finite_numbers(config)
+    for name, ok, allowed in checks:
+        if not ok:
+            raise UserError(f"{name} must be {allowed}. Received: {name}={getattr(config, name)}")
+
+
 PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 

@@ -2,11 +2,9 @@
 
 from albert_tf.cli.common import (
     add_data_arguments,
+    add_optimizer_arguments,
     data_spec,
-    fraction,
-    non_negative_float,
     non_negative_int,
-    positive_float,
     positive_int,
 )
 
@@ -32,12 +30,7 @@ def register(subparsers):
                        help="tokens per example (default: 128)")
     train = parser.add_argument_group("training")
     train.add_argument("--epochs", type=positive_int, default=3)
-    train.add_argument("--batch-size", type=positive_int, default=32)
-    train.add_argument("--learning-rate", type=positive_float, default=5e-5)
-    train.add_argument("--weight-decay", type=non_negative_float, default=0.01)
-    train.add_argument("--warmup-fraction", type=fraction, default=0.1)
-    train.add_argument("--clip-norm", type=non_negative_float, default=1.0,
-                       help="global gradient norm; 0 off")
+    add_optimizer_arguments(train, batch_size=32, learning_rate=5e-5, warmup_fraction=0.1)
     train.add_argument("--patience", type=non_negative_int, default=2,
                        help="early-stopping patience in epochs; 0 disables (default: 2)")
     train.add_argument("--precision", default="float32",

@@ -1,10 +1,9 @@
 """`albert-tf pretrain`: pre-train ALBERT (masked LM + sentence-order prediction) on a corpus."""
 
 from albert_tf.cli.common import (
+    add_optimizer_arguments,
     fraction,
-    non_negative_float,
     non_negative_int,
-    positive_float,
     positive_int,
 )
 
@@ -40,12 +39,7 @@ def register(subparsers):
                         help="share of documents scored, never trained on (default: 0.02)")
     train = parser.add_argument_group("training")
     train.add_argument("--steps", type=positive_int, default=10_000)
-    train.add_argument("--batch-size", type=positive_int, default=64)
-    train.add_argument("--learning-rate", type=positive_float, default=5e-4)
-    train.add_argument("--weight-decay", type=non_negative_float, default=0.01)
-    train.add_argument("--warmup-fraction", type=fraction, default=0.05)
-    train.add_argument("--clip-norm", type=non_negative_float, default=1.0,
-                       help="global gradient norm; 0 off")
+    add_optimizer_arguments(train, batch_size=64, learning_rate=5e-4, warmup_fraction=0.05)
     train.add_argument("--checkpoint-every", type=positive_int, default=500,
                        help="steps between checkpoints and held-out scores (default: 500)")
     train.add_argument("--mask-rate", type=fraction, default=0.15)

@@ -62,8 +62,8 @@ def read_text_file(
         raise UserError(f"cannot read {path.name}: the file type must be one of {', '.join(FILE_SUFFIXES)}")
     if num_classes is not None and num_classes < 1:
         raise UserError(f"num_classes must be at least 1, got {num_classes}")
-    content = _decode_utf8(path)
-    rows = _jsonl_rows(path, content) if suffix == ".jsonl" else _delimited_rows(path, content, suffix)
+    content = decode_utf8(path)
+    rows = jsonl_rows(path, content) if suffix == ".jsonl" else _delimited_rows(path, content, suffix)
     wanted = [c for c in (text_column, pair_column, label_column) if c is not None]
 
     texts, pairs, raw_labels, lines = [], [], [], []
@@ -94,7 +94,7 @@ def read_text_file(
     return TextExamples(texts, pairs if pair_column is not None else None, labels, names, source=str(path))
 
 
-def _decode_utf8(path: Path) -> str:
+def decode_utf8(path: Path) -> str:
     raw = path.read_bytes()
     try:
         return raw.decode("utf-8-sig")
@@ -138,7 +138,7 @@ def _delimited_rows(path: Path, content: str, suffix: str) -> Iterator[tuple[int
         yield start, dict(zip(header, values))
 
 
-def _jsonl_rows(path: Path, content: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def jsonl_rows(path: Path, content: str) -> Iterator[tuple[int, dict[str, Any]]]:
     # Split on "\n" only: str.splitlines() would also split inside texts at U+2028 and friends.
     for line_number, line in enumerate(content.split("\n"), start=1):
         if not line.strip():

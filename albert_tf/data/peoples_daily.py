@@ -91,6 +91,13 @@ def split_sentences(chars: list[str], tags: list[str]) -> list[tuple[list[str], 
     return pieces
 
 
+def _decoded(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
 def read_paragraph_sentences(path: Path) -> list[list[str]]:
     """Every paragraph (line) as its sentences' texts, in file order, duplicates kept: the
     document structure that `read_peoples_daily` flattens.
@@ -99,10 +106,7 @@ def read_paragraph_sentences(path: Path) -> list[list[str]]:
         path: the corpus file (UTF-8).
     """
     path = Path(path)
-    try:
-        content = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    content = _decoded(path)
     paragraphs = []
     for line_number, line in enumerate(content.split("\n"), start=1):
         tokens = _tokens(line, line_number, path.name)
@@ -120,10 +124,7 @@ def read_peoples_daily(path: Path) -> list[tuple[list[str], list[str]]]:
         path: the corpus file (UTF-8).
     """
     path = Path(path)
-    try:
-        content = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    content = _decoded(path)
     sentences, seen = [], set()
     # Split on "\n" only: str.splitlines() would also break lines at characters like U+2028.
     for line_number, line in enumerate(content.split("\n"), start=1):

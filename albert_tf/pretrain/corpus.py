@@ -22,7 +22,6 @@ used whole, less those texts.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -249,12 +248,11 @@ def _peoples_daily_documents(seed: int) -> list[list[str]]:
 
 
 def _read_text(path: Path) -> str:
+    from albert_tf.data.local_files import decode_utf8
+
     if not path.is_file():
         raise UserError(f"corpus file not found: {path}")
-    try:
-        return path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return decode_utf8(path)
 
 
 def _txt_documents(path: Path) -> list[list[str]]:
@@ -267,16 +265,9 @@ def _txt_documents(path: Path) -> list[list[str]]:
 
 
 def _jsonl_rows(path: Path):
-    for number, line in enumerate(_read_text(path).split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            raise UserError(f"{path}:{number}: not a JSON object ({exc.msg})") from None
-        if not isinstance(row, dict):
-            raise UserError(f"{path}:{number}: expected a JSON object with a \"text\" field")
-        yield number, row
+    from albert_tf.data.local_files import jsonl_rows
+
+    return jsonl_rows(path, _read_text(path))
 
 
 def _is_labelled_jsonl(path: Path) -> bool:

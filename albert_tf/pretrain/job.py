@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from albert_tf.errors import UserError, check_finite_numbers
+from albert_tf.errors import UserError, check_fields
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +57,7 @@ class PretrainConfig:
     seed: int = 0
 
     def __post_init__(self):
-        check_finite_numbers(self)
-        checks = [
+        check_fields(self, [
             ("steps", self.steps >= 1, "an integer >= 1"),
             ("batch_size", self.batch_size >= 1, "an integer >= 1"),
             ("learning_rate", self.learning_rate > 0, "a number > 0"),
@@ -67,10 +66,7 @@ class PretrainConfig:
             ("clip_norm", self.clip_norm >= 0, "a number >= 0"),
             ("checkpoint_every", self.checkpoint_every >= 1, "an integer >= 1"),
             ("mask_rate", 0 < self.mask_rate < 1, "a number in (0, 1)"),
-        ]
-        for name, ok, allowed in checks:
-            if not ok:
-                raise UserError(f"{name} must be {allowed}. Received: {name}={getattr(self, name)}")
+        ])
 
 
 @dataclass
@@ -207,7 +203,7 @@ def run_pretrain_job(job: PretrainJob, run_dir: str | os.PathLike, resume: bool 
     return metrics
 
 
-CACHE_FILES = ("tokenizer.model", "examples.npz", "held_out.npz", "held_out_examples.npz")
+CACHE_FILES = ("tokenizer.model", "examples.npz", "held_out.npz")
 
 
 def _cache_settings(job: dict) -> dict:
@@ -269,14 +265,15 @@ def _held_out_examples(path: Path, documents, tokenizer, special, job: PretrainJ
     """Held-out examples with masks drawn once (seeded) and kept: `(x, y, weights)` arrays."""
     import tensorflow as tf
 
-    from albert_tf.pretrain.segment_pairs import make_dataset
+    from albert_tf.pretrain.segment_pairs import make_dataset, make_examples, tokenize_documents
+    from albert_tf.train.checkpoint import atomic_save_npz
 
     if path.is_file():
         with np.load(path) as data:
             arrays = {k: data[k] for k in data.files}
     else:
-        examples = _cached_examples(path.with_name("held_out_examples.npz"), documents,
-                                    tokenizer, special, job)
+        examples = make_examples(tokenize_documents(documents, tokenizer), special,
+                                 job.sequence_length, seed=job.train.seed)
         tf.random.set_seed(job.train.seed + 1)
         batches = list(make_dataset(examples, special, 256, shuffle=False,
                                     mask_rate=job.train.mask_rate).as_numpy_iterator())
@@ -284,10 +281,7 @@ def _held_out_examples(path: Path, documents, tokenizer, special, job: PretrainJ
         for part, name in ((0, "x"), (1, "y"), (2, "w")):
             for key in batches[0][part]:
                 arrays[f"{name}.{key}"] = np.concatenate([b[part][key] for b in batches])
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
-        path.with_name("held_out_examples.npz").unlink(missing_ok=True)
+        atomic_save_npz(path, **arrays)
     parts = [{k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith(p + ".")}
              for p in ("x", "y", "w")]
     return tuple(parts)

@@ -93,11 +93,12 @@ def load_masked_lm(preset: str):
 
 def restore_heads(pretrainer, folder: str | os.PathLike) -> bool:
     """Load the heads saved beside a preset by `save_pretrained`; False when there are none."""
+    from albert_tf.train.checkpoint import load_npz
+
     path = Path(folder) / HEADS_FILE
     if not path.is_file():
         return False
-    with np.load(path) as data:
-        arrays = [data[f"arr_{i}"] for i in range(len(data.files))]
+    arrays = load_npz(path)
     weights = _head_weights(pretrainer)
     if [tuple(w.shape) for w in weights] != [a.shape for a in arrays]:
         logger.warning("%s does not fit this model's heads: starting them anew", path)

@@ -17,7 +17,6 @@ masks other tokens (dynamic masking, as in RoBERTa and keras-hub's MaskedLM prep
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,10 +46,10 @@ class PackedExamples:
                               self.sop_labels[indices], self.sop_weights[indices])
 
     def save(self, path: Path) -> None:
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, token_ids=self.token_ids, segment_ids=self.segment_ids,
-                 sop_labels=self.sop_labels, sop_weights=self.sop_weights)
-        os.replace(tmp, path)
+        from albert_tf.train.checkpoint import atomic_save_npz
+
+        atomic_save_npz(path, token_ids=self.token_ids, segment_ids=self.segment_ids,
+                        sop_labels=self.sop_labels, sop_weights=self.sop_weights)
 
     @classmethod
     def load(cls, path: Path) -> PackedExamples:

@@ -43,10 +43,12 @@ def _write_failed(path: Path, tmp: Path, exc: OSError) -> UserError:
                      "kept, and --resume continues from it")
 
 
-def _atomic_save_npz(path: Path, arrays: list) -> None:
+def atomic_save_npz(path: Path, arrays=(), **named) -> None:
+    """`np.savez(path, *arrays, **named)` under a temporary name, then renamed: a kill or a
+    full disk never leaves a half-written file at `path`."""
     tmp = path.with_name(path.name + ".tmp.npz")
     try:
-        np.savez(tmp, *arrays)
+        np.savez(tmp, *arrays, **named)
         os.replace(tmp, path)
     except OSError as exc:
         raise _write_failed(path, tmp, exc) from None
@@ -61,7 +63,9 @@ def _atomic_write_text(path: Path, text: str) -> None:
         raise _write_failed(path, tmp, exc) from None
 
 
-def _load_npz(path: Path) -> list:
+def load_npz(path: Path) -> list:
+    """The positional arrays (`arr_0`, `arr_1`, ...) of an `.npz` file; a damaged file is a
+    `UserError`."""
     try:
         with np.load(path) as data:
             return [data[f"arr_{i}"] for i in range(len(data.files))]
@@ -107,13 +111,13 @@ class CheckpointStore:
         epoch = state.epochs_done
         weights_file = f"epoch-{epoch:03d}.npz"
         optimizer_vars = list(model.optimizer.variables) if model.optimizer else []
-        _atomic_save_npz(self.folder / weights_file,
+        atomic_save_npz(self.folder / weights_file,
                          [v.numpy() for v in model.weights] + [v.numpy() for v in optimizer_vars])
         old_files = {state.weights_file, state.best_weights_file}
         state.weights_file = weights_file
         if improved:
             state.best_weights_file = f"best-{epoch:03d}.npz"
-            _atomic_save_npz(self.folder / state.best_weights_file,
+            atomic_save_npz(self.folder / state.best_weights_file,
                              [v.numpy() for v in model.weights])
         _atomic_write_text(self.state_path, json.dumps(asdict(state), indent=2))
         for name in old_files - {state.weights_file, state.best_weights_file, None}:
@@ -122,7 +126,7 @@ class CheckpointStore:
 
     def restore_last(self, model, state: TrainingState) -> None:
         """Put the last epoch's model weights and optimizer state back."""
-        arrays = _load_npz(self.folder / state.weights_file)
+        arrays = load_npz(self.folder / state.weights_file)
         n = len(model.weights)
         _assign(model.weights, arrays[:n], "model")
         if model.optimizer is not None and len(arrays) > n:
@@ -132,7 +136,7 @@ class CheckpointStore:
 
     def restore_best(self, model, state: TrainingState) -> None:
         if state.best_weights_file:
-            _assign(model.weights, _load_npz(self.folder / state.best_weights_file), "model")
+            _assign(model.weights, load_npz(self.folder / state.best_weights_file), "model")
 
 
 def _dotted(data: dict, prefix: str = "") -> dict:

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from albert_tf.errors import UserError, check_finite_numbers
+from albert_tf.errors import check_fields
 
 
 @dataclass
@@ -34,8 +34,7 @@ class FinetuneConfig:
     seed: int = 0
 
     def __post_init__(self):
-        check_finite_numbers(self)
-        checks = [
+        check_fields(self, [
             ("epochs", self.epochs >= 1, "an integer >= 1"),
             ("batch_size", self.batch_size >= 1, "an integer >= 1"),
             ("learning_rate", self.learning_rate > 0, "a number > 0"),
@@ -43,7 +42,4 @@ class FinetuneConfig:
             ("warmup_fraction", 0 <= self.warmup_fraction < 1, "a number in [0, 1)"),
             ("clip_norm", self.clip_norm >= 0, "a number >= 0"),
             ("patience", self.patience >= 0, "an integer >= 0"),
-        ]
-        for name, ok, allowed in checks:
-            if not ok:
-                raise UserError(f"{name} must be {allowed}. Received: {name}={getattr(self, name)}")
+        ])
