@@ -91,7 +91,7 @@ def build_classifier(model: str, num_classes: int | None = None, tokenizer=None,
     if model in ALBERT_CONFIGS:
         if num_classes is None:
             raise UserError(f"building {model} from scratch needs num_classes")
-        _check_position_table(sequence_length, ALBERT_POSITIONS, model)
+        check_position_table(sequence_length, ALBERT_POSITIONS, model)
         tok = load_albert_tokenizer(tokenizer)
         backbone = keras_hub.models.AlbertBackbone(
             vocabulary_size=tok.vocabulary_size(), max_sequence_length=ALBERT_POSITIONS,
@@ -133,13 +133,13 @@ def build_classifier(model: str, num_classes: int | None = None, tokenizer=None,
         logger.info("loading keras-hub preset %s (downloads on first use)", model)
         classifier = keras_hub.models.TextClassifier.from_preset(
             model, num_classes=num_classes, dropout=dropout)
-    _check_position_table(sequence_length,
+    check_position_table(sequence_length,
                           getattr(classifier.backbone, "max_sequence_length", None), model)
     classifier.preprocessor.sequence_length = sequence_length
     return classifier
 
 
-def _check_position_table(sequence_length: int, positions: int | None, model) -> None:
+def check_position_table(sequence_length: int, positions: int | None, model) -> None:
     """Absolute position embeddings have one row per position: longer inputs have none."""
     if positions is not None and sequence_length > positions:
         raise UserError(f"sequence_length must be at most {positions}, the size of {model}'s "

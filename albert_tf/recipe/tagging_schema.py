@@ -10,6 +10,7 @@ task: token-classification
 data:    {source: brown-corpus, train_limit: 5000}              # tagging.train.TaggingDataSpec
 teacher: {model: albert-tiny, vocab_size: 4000, sequence_length: 64,
           finetune: {epochs: 3, learning_rate: 1.0e-3}}         # train.config.FinetuneConfig
+student: {method: albertize, num_layers: 3, num_groups: 3}      # distill.StudentInit (BERT teachers)
 prune:   {config: {structured: {heads_fraction: 0.5, ffn_fraction: 0.5, depth: 2}}}
                                                                 # tagging.prune.TagPruneConfig
 distill: {epochs: 2, temperature: 2.0, alpha: 0.8}              # tagging.distill.TokenDistillConfig
@@ -18,15 +19,18 @@ bench:   {threads: [1, 2], latency_runs: 20, eval_limit: 1000}
 gates:   {artifact: dynamic-int8, max_accuracy_drop: 0.05, max_size_mb: 10}
 ```
 
-The stages run teacher -> prune -> distill -> export -> report: the teacher is fine-tuned,
-pruned into the student (same tokenizer and sequence length, so sub-token positions line up),
-and the pruned student is distilled on the teacher's per-token soft labels. Accuracy is token
+The stages run teacher -> student -> prune -> distill -> export -> report: the teacher is
+fine-tuned; the student is albertized from it (`student: {method: albertize, ...}`, for a
+BERT-family teacher such as `minilm-teacher`) and/or pruned from it (same tokenizer and
+sequence length, so sub-token positions line up); then the student is distilled on the
+teacher's per-token soft labels. Accuracy is token
 accuracy (each word's first sub-token) on the held-out test split.
 """
 
 from dataclasses import dataclass, field
 from typing import Literal
 
+from albert_tf.compress.distill.student import StudentInit
 from albert_tf.errors import UserError, check_plain_name
 from albert_tf.recipe.schema import (
     GatesSection,
@@ -54,6 +58,8 @@ class TaggingTeacherSection:
         tokenizer, vocab_size: SentencePiece model (or size of one trained on the training
             words) for named configs and shapes.
         finetune: fine-tuning settings.
+        precision: Keras dtype policy during fine-tuning (`mixed_bfloat16` on GPUs and on
+            CPUs with AMX / AVX-512 BF16; the saved model is float32 either way).
     """
 
     model: str | dict[str, int] = "albert-tiny"
@@ -61,6 +67,7 @@ class TaggingTeacherSection:
     tokenizer: str | None = None
     vocab_size: int = 8000
     finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
+    precision: Literal["float32", "mixed_bfloat16", "mixed_float16"] = "float32"
 
     def __post_init__(self):
         if self.sequence_length < 3:
@@ -128,6 +135,7 @@ class TaggingRecipe:
     data: TaggingDataSpec = field(default_factory=TaggingDataSpec)
     pretrain: PretrainSection | None = None
     teacher: TaggingTeacherSection = field(default_factory=TaggingTeacherSection)
+    student: StudentInit | None = None
     prune: TaggingPruneSection | None = None
     distill: TokenDistillConfig | None = None
     export: TaggingExportSection = field(default_factory=TaggingExportSection)
@@ -136,9 +144,15 @@ class TaggingRecipe:
 
     def __post_init__(self):
         check_plain_name(self.name, "name")
-        if self.distill is not None and self.prune is None:
-            raise UserError("distill needs a prune section: the student is the pruned teacher "
-                            "(same tokenizer and sequence length, so sub-token positions line up)")
+        if self.student is not None and self.student.method != "albertize":
+            raise UserError(f"student.method {self.student.method!r} is not available for token "
+                            "classification: use 'albertize' (a BERT-family teacher such as "
+                            "minilm-teacher), or a prune section (an ALBERT teacher pruned into "
+                            "the student)")
+        if self.distill is not None and self.prune is None and self.student is None:
+            raise UserError("distill needs a student or a prune section (what to distil into): "
+                            "the student keeps the teacher's tokenizer and sequence length, so "
+                            "sub-token positions line up")
         if self.gates.artifact not in self.export.tflite_modes:
             raise UserError(f"gates.artifact {self.gates.artifact!r} is not among "
                             f"export.tflite_modes {self.export.tflite_modes}")

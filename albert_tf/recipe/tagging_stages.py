@@ -1,4 +1,5 @@
-"""The token-classification stage table: teacher -> prune -> distill -> export -> report.
+"""The token-classification stage table: teacher -> student -> prune -> distill -> export ->
+report.
 
 Each stage calls the tagging package's own functions (the ones behind `albert-tf tag ...`);
 the recipe runner's loop gives them the same manifests, fingerprints, skipping and resuming
@@ -7,6 +8,7 @@ as classification stages. Models go to `<stage>/model` (keras-hub preset format 
 """
 
 import logging
+from dataclasses import asdict
 
 from albert_tf.recipe.runner import (
     Pipeline,
@@ -52,13 +54,24 @@ def stage_teacher(ctx: TaggingRunContext, resume: bool) -> dict:
     t = ctx.recipe.teacher
     job = TagFinetuneJob(data=ctx.recipe.data, model=teacher_model(ctx), tokenizer=t.tokenizer,
                          vocab_size=t.vocab_size, sequence_length=t.sequence_length,
-                         train=t.finetune)
+                         train=t.finetune, precision=t.precision)
     metrics = run_tag_finetune_job(job, ctx.folder("teacher"), resume=resume, verbose=2)
     return {**{k: metrics[k] for k in ("sentences", "tag_names", "parameters")},
             "best_epoch": metrics["training"]["best_epoch"],
             "dev_token_accuracy": metrics["dev"]["token_accuracy"],
             "test_token_accuracy": metrics["test"]["token_accuracy"],
             "majority_tag_accuracy": metrics["test"]["majority_tag_accuracy"]}
+
+
+def stage_student(ctx: TaggingRunContext, resume: bool) -> dict:
+    from albert_tf.compress.distill import build_student
+    from albert_tf.models import count_parameters
+    from albert_tf.tagging.model import save_token_classifier
+
+    teacher, names = load_tagger(ctx.model_dir("teacher"))
+    student = build_student(teacher, ctx.recipe.student, texts=ctx.splits.train.words)
+    save_token_classifier(student, ctx.model_dir("student"), names, overwrite=True)
+    return {"init": asdict(ctx.recipe.student), **count_parameters(student)}
 
 
 def stage_prune(ctx: TaggingRunContext, resume: bool) -> dict:
@@ -123,6 +136,7 @@ def _sections(recipe) -> dict:
     return {
         "pretrain": pretrain_fingerprint(recipe),
         "teacher": {"data": recipe.data, "teacher": recipe.teacher},
+        "student": recipe.student,
         "prune": recipe.prune,
         "distill": recipe.distill,
         "export": recipe.export,
@@ -131,8 +145,9 @@ def _sections(recipe) -> dict:
 
 
 PIPELINE = Pipeline(
-    stages=[("pretrain", stage_pretrain), ("teacher", stage_teacher), ("prune", stage_prune),
-            ("distill", stage_distill), ("export", stage_export), ("report", stage_report)],
+    stages=[("pretrain", stage_pretrain), ("teacher", stage_teacher),
+            ("student", stage_student), ("prune", stage_prune), ("distill", stage_distill),
+            ("export", stage_export), ("report", stage_report)],
     sections=_sections,
     context=TaggingRunContext,
 )

@@ -22,7 +22,7 @@ from keras import ops
 
 from albert_tf.errors import UserError, check_finite_numbers
 from albert_tf.tagging.examples import TaggedSentences
-from albert_tf.tagging.pipeline import INPUT_NAMES, align_arrays
+from albert_tf.tagging.pipeline import INPUT_NAMES, align_arrays, length_buckets
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ def _dataset(arrays: dict, batch_size: int, shuffle: bool, seed: int, first_pass
     from albert_tf.data.batches import array_batches
 
     return array_batches(arrays, batch_size, shuffle=shuffle, seed=seed,
-                         first_pass=first_pass).map(
+                         first_pass=first_pass, **length_buckets(arrays)).map(
         lambda b: ({name: b[name] for name in INPUT_NAMES},
                    {"labels": b["labels"], "teacher_logits": b["teacher_logits"]},
                    b["weights"]))

@@ -1,6 +1,6 @@
-"""ALBERT token classifier: the backbone plus a per-token head (keras-hub ships none).
+"""Token classifiers: a keras-hub backbone plus a per-token head (keras-hub ships none).
 
-`AlbertTokenClassifier` is a keras-hub `Task`, built the way keras-hub builds its own tasks (a
+`TokenClassifier` is a keras-hub `Task`, built the way keras-hub builds its own tasks (a
 functional graph over the backbone's inputs), so everything written for keras-hub tasks works
 on it unchanged: `save_to_preset` / `from_preset` round-trip exactly, the fine-tuning loop
 detaches its preprocessor, and pruning sees the same backbone.
@@ -22,36 +22,43 @@ import keras_hub
 from albert_tf.errors import UserError
 from albert_tf.models.albert_slim import AlbertSlimBackbone
 from albert_tf.models.configs import ALBERT_CONFIGS
-from albert_tf.models.factory import saved_task_class
+from albert_tf.models.factory import (
+    MINILM_TEACHER,
+    check_position_table,
+    saved_task_class,
+)
 from albert_tf.tagging.examples import TAG_NAMES_FILE
-from albert_tf.tagging.preprocessor import AlbertTokenClassifierPreprocessor
+from albert_tf.tagging.preprocessor import (
+    AlbertTokenClassifierPreprocessor,
+    BertTokenClassifierPreprocessor,
+)
 
 logger = logging.getLogger(__name__)
 
 
 @keras.saving.register_keras_serializable(package="albert_tf")
-class AlbertTokenClassifier(keras_hub.models.Task):
-    """ALBERT with a dense layer over every token's final hidden state.
+class TokenClassifier(keras_hub.models.Task):
+    """A text backbone with a dense layer over every token's final hidden state.
+
+    `TokenClassifier.from_preset(folder)` loads any of the subclasses below (keras-hub picks
+    the one whose `backbone_cls` matches the saved backbone).
 
     Args:
-        backbone: a `keras_hub.models.AlbertBackbone` (or `AlbertSlimBackbone`).
+        backbone: a keras-hub backbone with a `sequence_output` (ALBERT, BERT).
         num_classes: number of tags.
-        preprocessor: an `AlbertTokenClassifierPreprocessor`, or None.
+        preprocessor: a `TokenClassifierPreprocessor` for the backbone's tokenizer, or None.
         dropout: dropout on the hidden states before the head.
-
-    Examples:
-    >>> backbone = keras_hub.models.AlbertBackbone(vocabulary_size=100, num_layers=2,
-    ...     num_heads=2, embedding_dim=16, hidden_dim=32, intermediate_dim=64)  # doctest: +SKIP
-    >>> tagger = AlbertTokenClassifier(backbone, num_classes=12)  # doctest: +SKIP
     """
-
-    backbone_cls = keras_hub.models.AlbertBackbone
-    preprocessor_cls = AlbertTokenClassifierPreprocessor
 
     def __init__(self, backbone, num_classes: int, preprocessor=None, dropout: float = 0.1,
                  **kwargs):
         # === Layers ===
         self.backbone = backbone
+        pooler = getattr(backbone, "pooled_dense", None)
+        if pooler is not None:
+            # The head reads every token, never the pooled [CLS]: nothing trains the pooler,
+            # and Keras would warn at every step that it has no gradients.
+            pooler.trainable = False
         self.preprocessor = preprocessor
         self.output_dropout = keras.layers.Dropout(dropout, dtype=backbone.dtype_policy,
                                                    name="output_dropout")
@@ -74,6 +81,31 @@ class AlbertTokenClassifier(keras_hub.models.Task):
 
 
 @keras.saving.register_keras_serializable(package="albert_tf")
+class AlbertTokenClassifier(TokenClassifier):
+    """ALBERT token classifier. Its preprocessor is an `AlbertTokenClassifierPreprocessor`
+    (SentencePiece), or a `BertTokenClassifierPreprocessor` for a student albertized from a
+    BERT-family teacher (it keeps the teacher's WordPiece vocabulary).
+
+    Examples:
+    >>> backbone = keras_hub.models.AlbertBackbone(vocabulary_size=100, num_layers=2,
+    ...     num_heads=2, embedding_dim=16, hidden_dim=32, intermediate_dim=64)  # doctest: +SKIP
+    >>> tagger = AlbertTokenClassifier(backbone, num_classes=12)  # doctest: +SKIP
+    """
+
+    backbone_cls = keras_hub.models.AlbertBackbone
+    preprocessor_cls = AlbertTokenClassifierPreprocessor
+
+
+@keras.saving.register_keras_serializable(package="albert_tf")
+class BertTokenClassifier(TokenClassifier):
+    """BERT-family token classifier (the MiniLM teacher, keras-hub BERT presets): a teacher
+    whose pretrained encoder the ALBERT students start from (`albertize_tagger`)."""
+
+    backbone_cls = keras_hub.models.BertBackbone
+    preprocessor_cls = BertTokenClassifierPreprocessor
+
+
+@keras.saving.register_keras_serializable(package="albert_tf")
 class AlbertSlimTokenClassifier(AlbertTokenClassifier):
     """`AlbertTokenClassifier` over an `AlbertSlimBackbone` (after attention-head pruning);
     `from_preset` needs the class whose `backbone_cls` matches the saved backbone."""
@@ -82,9 +114,13 @@ class AlbertSlimTokenClassifier(AlbertTokenClassifier):
 
 
 def token_classifier_for(backbone, num_classes: int, preprocessor=None, dropout: float = 0.1):
-    """The token classifier class that fits `backbone` (stock or slim ALBERT), built."""
-    cls = AlbertSlimTokenClassifier if isinstance(backbone, AlbertSlimBackbone) \
-        else AlbertTokenClassifier
+    """The token classifier class that fits `backbone` (stock or slim ALBERT, BERT), built."""
+    if isinstance(backbone, AlbertSlimBackbone):
+        cls = AlbertSlimTokenClassifier
+    elif isinstance(backbone, keras_hub.models.BertBackbone):
+        cls = BertTokenClassifier
+    else:
+        cls = AlbertTokenClassifier
     return cls(backbone, num_classes=num_classes, preprocessor=preprocessor, dropout=dropout)
 
 
@@ -94,9 +130,10 @@ def build_token_classifier(model: str | dict, num_classes: int, tokenizer=None,
 
     Args:
         model: a named configuration (`albert-tiny`, `albert-small`, `albert-base`), a dict of
-            `AlbertBackbone` arguments without `vocabulary_size`, a local preset folder (a
-            saved token classifier is loaded as it is; a backbone or text classifier preset
-            gives its backbone a new head), or a keras-hub ALBERT preset name (downloads).
+            `AlbertBackbone` arguments without `vocabulary_size`, `minilm-teacher`, a local
+            ALBERT or BERT preset folder (a saved token classifier is loaded as it is; a
+            backbone or text classifier preset gives its backbone a new head), or a keras-hub
+            ALBERT / BERT preset name (downloads).
         num_classes: number of tags.
         tokenizer: SentencePiece `.model` path or `AlbertTokenizer`: needed for named
             configurations and dicts (presets bring their own).
@@ -127,17 +164,28 @@ def build_token_classifier(model: str | dict, num_classes: int, tokenizer=None,
         return tagger
     if not folder.is_dir() and ("/" in str(model) or os.sep in str(model)):
         raise UserError(f"model folder not found: {model}")
+    if model == MINILM_TEACHER:
+        from albert_tf.data import fetch_source
+
+        model = str(fetch_source(MINILM_TEACHER))
     try:
         backbone = keras_hub.models.Backbone.from_preset(str(model))
-        tok = keras_hub.models.AlbertTokenizer.from_preset(str(model))
     except (ValueError, FileNotFoundError) as exc:
-        raise UserError(f"cannot load an ALBERT backbone and tokenizer from {model!r}: expected "
-                        f"one of {', '.join(ALBERT_CONFIGS)}, a local ALBERT preset folder or "
-                        f"a keras-hub ALBERT preset name ({exc})") from exc
-    if not isinstance(backbone, keras_hub.models.AlbertBackbone):
+        raise UserError(f"cannot load a backbone from {model!r}: expected one of "
+                        f"{', '.join(ALBERT_CONFIGS)}, {MINILM_TEACHER}, a local ALBERT or BERT "
+                        f"preset folder or a keras-hub ALBERT / BERT preset name ({exc})") from exc
+    if isinstance(backbone, keras_hub.models.AlbertBackbone):
+        tokenizer_cls, preprocessor_cls = (keras_hub.models.AlbertTokenizer,
+                                           AlbertTokenClassifierPreprocessor)
+    elif isinstance(backbone, keras_hub.models.BertBackbone):
+        tokenizer_cls, preprocessor_cls = (keras_hub.models.BertTokenizer,
+                                           BertTokenClassifierPreprocessor)
+    else:
         raise UserError(f"{model} holds a {type(backbone).__name__}; token classification "
-                        "here needs an ALBERT backbone")
-    preprocessor = AlbertTokenClassifierPreprocessor(tok, sequence_length=sequence_length)
+                        "here needs an ALBERT or BERT backbone")
+    check_position_table(sequence_length, getattr(backbone, "max_sequence_length", None), model)
+    tok = tokenizer_cls.from_preset(str(model))
+    preprocessor = preprocessor_cls(tok, sequence_length=sequence_length)
     return token_classifier_for(backbone, num_classes, preprocessor, dropout)
 
 
@@ -175,9 +223,10 @@ def load_token_classifier(folder: str | os.PathLike):
         raise UserError(f"{folder} is not a saved token classifier (task.json of an "
                         "AlbertTokenClassifier): expected a folder written by "
                         "`albert-tf tag finetune` or `save_token_classifier`")
+    from albert_tf.models.factory import preset_dtype_kwargs
     from albert_tf.models.integrity import load_preset_folder
 
-    return load_preset_folder(AlbertTokenClassifier.from_preset, folder)
+    return load_preset_folder(TokenClassifier.from_preset, folder, preset_dtype_kwargs)
 
 
 def load_tag_names(folder: str | os.PathLike, num_classes: int) -> list[str]:

@@ -1,7 +1,8 @@
 """tf.data pipelines for tagging, word-level prediction and evaluation.
 
 Training batches are `(x, token_labels, weights)`: the preprocessor aligns word tags to
-sub-tokens once into arrays, which are then shuffled and batched every epoch. The weights are
+sub-tokens once into arrays, which are then shuffled and batched every epoch, sentences of
+similar length together, each batch trimmed to its longest sentence (`length_buckets`). The weights are
 the first-sub-token mask scaled per batch by `positions / labelled positions`, so Keras' default
 `sum_over_batch_size` loss is exactly the mean cross-entropy over labelled words, and weighted
 accuracy is the accuracy over labelled words (scaling does not change a weighted mean).
@@ -46,7 +47,8 @@ def make_tagging_dataset(data: TaggedSentences, preprocessor, batch_size: int = 
     from albert_tf.data.batches import array_batches
 
     arrays = align_arrays(data, preprocessor)
-    return (array_batches(arrays, batch_size, shuffle=shuffle, seed=seed)
+    return (array_batches(arrays, batch_size, shuffle=shuffle, seed=seed,
+                          **length_buckets(arrays))
             .map(lambda b: _normalized_weights({n: b[n] for n in INPUT_NAMES}, b["labels"],
                                                b["label_weights"]))
             .prefetch(tf.data.AUTOTUNE))
@@ -72,6 +74,14 @@ def align_arrays(data: TaggedSentences, preprocessor) -> dict[str, np.ndarray]:
     length = int(preprocessor.sequence_length)
     return {name: (np.concatenate(values) if values else np.zeros((0, length), np.int32))
             for name, values in parts.items()}
+
+
+def length_buckets(arrays: dict) -> dict:
+    """`array_batches` arguments that batch sentences of similar length and trim each batch to
+    its longest sentence: padding is most of a tagging batch otherwise."""
+    return {"lengths": arrays["padding_mask"].sum(axis=1),
+            "sequence_arrays": [name for name in arrays if name != "lengths"
+                                and np.ndim(arrays[name]) >= 2]}
 
 
 @dataclasses.dataclass

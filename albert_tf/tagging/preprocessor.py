@@ -1,11 +1,14 @@
-"""Word-to-sub-token alignment: words in, packed ALBERT inputs plus per-token labels out.
+"""Word-to-sub-token alignment: words in, packed model inputs plus per-token labels out.
 
-Each word is tokenised on its own with the model's SentencePiece tokenizer (a word alone gets
-the same word-initial `▁` pieces it gets inside a sentence), so every word maps to a run of
-sub-tokens. The first sub-token of a word carries the word's label; the word's other sub-tokens,
-`[CLS]`, `[SEP]` and padding carry weight 0 in the loss and in every metric. A word the
-tokenizer maps to nothing (characters the normaliser removes) becomes one `<unk>` token, so
-every word that fits in the sequence has exactly one labelled position.
+Each word is tokenised on its own with the model's tokenizer, so every word maps to a run of
+sub-tokens: SentencePiece for ALBERT models trained here (a word alone gets the same
+word-initial `▁` pieces it gets inside a sentence), WordPiece for BERT-family teachers such as
+MiniLM and the ALBERT students made from them (WordPiece splits words apart anyway, so a word
+alone gets the pieces it gets in a sentence). The first sub-token of a word carries the word's
+label; the word's other sub-tokens, `[CLS]`, `[SEP]` and padding carry weight 0 in the loss and
+in every metric. A word the tokenizer maps to nothing (characters the normaliser removes)
+becomes one unknown token, so every word that fits in the sequence has exactly one labelled
+position.
 
 Sentences longer than `sequence_length - 2` sub-tokens are cut; the words that start beyond the
 cut get no position (`word_starts` is -1 for them) and so no prediction.
@@ -16,9 +19,13 @@ eager calls (prediction) and inside an exported SavedModel (raw text in, word ta
 
 from __future__ import annotations
 
+import logging
+
 import keras
 import keras_hub
 import tensorflow as tf
+
+logger = logging.getLogger(__name__)
 
 # Labels of positions that carry no word label (continuation sub-tokens, [CLS], [SEP], padding).
 IGNORED_LABEL = 0
@@ -51,9 +58,11 @@ def as_ragged_labels(labels) -> tf.RaggedTensor:
         tf.constant([len(s) for s in sentences], dtype=tf.int64, shape=[len(sentences)]))
 
 
-@keras.saving.register_keras_serializable(package="albert_tf")
-class AlbertTokenClassifierPreprocessor(keras_hub.models.Preprocessor):
+class TokenClassifierPreprocessor(keras_hub.models.Preprocessor):
     """Tokenise words, align word labels to sub-tokens, pack `[CLS] tokens [SEP]` and pad.
+
+    The alignment is the same for every tokenizer; subclasses say how one word becomes
+    sub-token ids (`word_tokenizer`) and which ids are `[CLS]`, `[SEP]`, padding and unknown.
 
     Called as `preprocessor(words, labels)` it returns `(x, y, sample_weight)`: `x` the packed
     backbone inputs, `y` the `[batch, sequence_length]` token labels (the word's label at its
@@ -62,16 +71,9 @@ class AlbertTokenClassifierPreprocessor(keras_hub.models.Preprocessor):
     word's first sub-token (-1 for words cut off by truncation), for mapping predictions back.
 
     Args:
-        tokenizer: a `keras_hub.models.AlbertTokenizer`.
+        tokenizer: the model's keras-hub tokenizer.
         sequence_length: tokens per packed example, `[CLS]` and `[SEP]` included.
-
-    Examples:
-    >>> pre = AlbertTokenClassifierPreprocessor(tokenizer, sequence_length=32)  # doctest: +SKIP
-    >>> x, y, w = pre([["The", "jury", "praised"]], [[5, 0, 1]])  # doctest: +SKIP
     """
-
-    backbone_cls = keras_hub.models.AlbertBackbone
-    tokenizer_cls = keras_hub.models.AlbertTokenizer
 
     def __init__(self, tokenizer, sequence_length: int = 128, **kwargs):
         super().__init__(**kwargs)
@@ -83,25 +85,17 @@ class AlbertTokenClassifierPreprocessor(keras_hub.models.Preprocessor):
         self._word_tokenizer = None
 
     def _ids(self):
+        """`(start, end, pad, unknown)` token ids."""
         tok = self.tokenizer
-        return (tok.start_token_id, tok.end_token_id, tok.pad_token_id,
-                tok.token_to_id(tok.unknown_token) if hasattr(tok, "unknown_token") else 1)
+        return tok.start_token_id, tok.end_token_id, tok.pad_token_id, self._unknown_id()
+
+    def _unknown_id(self) -> int:
+        raise NotImplementedError
 
     def word_tokenizer(self):
-        """The `tensorflow_text.SentencepieceTokenizer` of the vocabulary (the op keras-hub's
-        tokenizer runs), created once, eagerly: a resource made while `tf.data` traces a map
-        function would not outlive that trace."""
-        if self._word_tokenizer is None:
-            import tensorflow_text as tf_text
-
-            proto = self.tokenizer.proto
-            if isinstance(proto, str):
-                with open(proto, "rb") as file:
-                    proto = file.read()
-            with tf.init_scope():
-                self._word_tokenizer = tf_text.SentencepieceTokenizer(model=proto,
-                                                                     out_type=tf.int32)
-        return self._word_tokenizer
+        """An object whose `tokenize(words)` maps a 1-D string tensor of words to
+        `[num_words, (pieces)]` int32 ids, created eagerly (see the subclasses)."""
+        raise NotImplementedError
 
     def _word_pieces(self, flat_words: tf.Tensor) -> tf.RaggedTensor:
         """`[num_words, (pieces)]` ids; words with no piece become one `<unk>`."""
@@ -185,6 +179,79 @@ class AlbertTokenClassifierPreprocessor(keras_hub.models.Preprocessor):
         config = super().get_config()
         config.update(sequence_length=self.sequence_length)
         return config
+
+
+@keras.saving.register_keras_serializable(package="albert_tf")
+class AlbertTokenClassifierPreprocessor(TokenClassifierPreprocessor):
+    """`TokenClassifierPreprocessor` over a SentencePiece `keras_hub.models.AlbertTokenizer`.
+
+    Examples:
+    >>> pre = AlbertTokenClassifierPreprocessor(tokenizer, sequence_length=32)  # doctest: +SKIP
+    >>> x, y, w = pre([["The", "jury", "praised"]], [[5, 0, 1]])  # doctest: +SKIP
+    """
+
+    backbone_cls = keras_hub.models.AlbertBackbone
+    tokenizer_cls = keras_hub.models.AlbertTokenizer
+
+    def _unknown_id(self) -> int:
+        # ALBERT's SentencePiece vocabularies call it `<unk>` (keras-hub names no unknown token).
+        return self.tokenizer.token_to_id("<unk>")
+
+    def word_tokenizer(self):
+        """The `tensorflow_text.SentencepieceTokenizer` of the vocabulary (the op keras-hub's
+        tokenizer runs), created once, eagerly: a resource made while `tf.data` traces a map
+        function would not outlive that trace."""
+        if self._word_tokenizer is None:
+            import tensorflow_text as tf_text
+
+            proto = self.tokenizer.proto
+            if isinstance(proto, str):
+                with open(proto, "rb") as file:
+                    proto = file.read()
+            with tf.init_scope():
+                self._word_tokenizer = tf_text.SentencepieceTokenizer(model=proto,
+                                                                     out_type=tf.int32)
+        return self._word_tokenizer
+
+
+@keras.saving.register_keras_serializable(package="albert_tf")
+class BertTokenClassifierPreprocessor(TokenClassifierPreprocessor):
+    """`TokenClassifierPreprocessor` over a WordPiece `keras_hub.models.BertTokenizer` (the
+    MiniLM teacher, keras-hub BERT presets, and ALBERT students albertized from them).
+
+    Examples:
+    >>> pre = BertTokenClassifierPreprocessor(bert_tokenizer, sequence_length=64)  # doctest: +SKIP
+    """
+
+    backbone_cls = keras_hub.models.BertBackbone
+    tokenizer_cls = keras_hub.models.BertTokenizer
+
+    def _unknown_id(self) -> int:
+        return self.tokenizer.token_to_id(self.tokenizer.oov_token)
+
+    def word_tokenizer(self):
+        """tensorflow-text's `FastBertTokenizer` over the vocabulary, created once, eagerly.
+
+        It splits punctuation and CJK characters off and applies WordPiece like keras-hub's
+        tokenizer. It can lower-case only together with NFD accent stripping, which is how
+        BERT's uncased vocabularies (MiniLM's included) were trained; a tokenizer that
+        lower-cases without stripping accents is reproduced with stripping (see issue 17).
+        """
+        if self._word_tokenizer is None:
+            import tensorflow_text as tf_text
+
+            tok = self.tokenizer
+            lowercase = bool(getattr(tok, "lowercase", False))
+            if lowercase != bool(getattr(tok, "strip_accents", lowercase)):
+                logger.info("WordPiece words are lower-cased with accents stripped (BERT uncased "
+                            "normalisation); the tokenizer's own setting is strip_accents=%s",
+                            tok.strip_accents)
+            with tf.init_scope():
+                self._word_tokenizer = tf_text.FastBertTokenizer(
+                    vocab=list(tok.get_vocabulary()), suffix_indicator="##",
+                    unknown_token=tok.oov_token, token_out_type=tf.int32,
+                    lower_case_nfd_strip_accents=lowercase)
+        return self._word_tokenizer
 
 
 def _segment_totals(counts: tf.Tensor, words: tf.RaggedTensor) -> tf.Tensor:

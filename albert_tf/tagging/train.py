@@ -149,6 +149,7 @@ class TagFinetuneJob:
         vocab_size: pieces of a tokenizer trained here.
         sequence_length: sub-tokens per sentence, `[CLS]` and `[SEP]` included.
         train: `FinetuneConfig`.
+        precision: `float32`, `mixed_bfloat16` or `mixed_float16` during fine-tuning.
     """
 
     data: TaggingDataSpec = dataclasses.field(default_factory=TaggingDataSpec)
@@ -157,6 +158,7 @@ class TagFinetuneJob:
     vocab_size: int = 8000
     sequence_length: int = 128
     train: FinetuneConfig = dataclasses.field(default_factory=FinetuneConfig)
+    precision: str = "float32"
 
 
 def _tokenizer_for(job: TagFinetuneJob, train: TaggedSentences, run_dir: Path):
@@ -225,6 +227,7 @@ def run_tag_finetune_job(job: TagFinetuneJob, run_dir: str | os.PathLike, resume
     from albert_tf.models import count_parameters
     from albert_tf.tagging.model import build_token_classifier, save_token_classifier
     from albert_tf.tagging.pipeline import evaluate_tagger
+    from albert_tf.train.strategy import precision_scope
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -232,25 +235,27 @@ def run_tag_finetune_job(job: TagFinetuneJob, run_dir: str | os.PathLike, resume
     tag_names = train.tag_names
     logger.info("data: %d train, %d dev, %d test sentences, %d tags",
                 len(train), len(dev), len(test), len(tag_names))
-    tagger = build_token_classifier(job.model, len(tag_names),
-                                    tokenizer=_tokenizer_for(job, train, run_dir),
-                                    sequence_length=job.sequence_length)
-    started = time.perf_counter()
-    summary = finetune_tagger(tagger, train, dev, job.train, run_dir, resume=resume,
-                              verbose=verbose)
-    seconds = time.perf_counter() - started
-    save_token_classifier(tagger, run_dir / "model", tag_names, overwrite=True)
-    majority = train.majority_tag()
-    metrics = {
-        "job": dataclasses.asdict(job),
-        "sentences": {"train": len(train), "dev": len(dev), "test": len(test)},
-        "tag_names": tag_names,
-        **count_parameters(tagger),
-        "train_seconds_this_process": round(seconds, 1),
-        "training": summary,
-        "dev": evaluate_tagger(tagger, dev, majority_tag=majority),
-        "test": evaluate_tagger(tagger, test, majority_tag=majority),
-    }
+    # Scoped: a mixed policy left set would reach whatever the process loads next.
+    with precision_scope(job.precision):
+        tagger = build_token_classifier(job.model, len(tag_names),
+                                        tokenizer=_tokenizer_for(job, train, run_dir),
+                                        sequence_length=job.sequence_length)
+        started = time.perf_counter()
+        summary = finetune_tagger(tagger, train, dev, job.train, run_dir, resume=resume,
+                                  verbose=verbose)
+        seconds = time.perf_counter() - started
+        save_token_classifier(tagger, run_dir / "model", tag_names, overwrite=True)
+        majority = train.majority_tag()
+        metrics = {
+            "job": dataclasses.asdict(job),
+            "sentences": {"train": len(train), "dev": len(dev), "test": len(test)},
+            "tag_names": tag_names,
+            **count_parameters(tagger),
+            "train_seconds_this_process": round(seconds, 1),
+            "training": summary,
+            "dev": evaluate_tagger(tagger, dev, majority_tag=majority),
+            "test": evaluate_tagger(tagger, test, majority_tag=majority),
+        }
     write_json(metrics, run_dir / "metrics.json")
     logger.info("test token accuracy %.4f (majority tag %.4f)", metrics["test"]["token_accuracy"],
                 metrics["test"]["majority_tag_accuracy"])

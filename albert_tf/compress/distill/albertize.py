@@ -23,12 +23,13 @@
    the student calls the group, best reproduces the group's output on calibration texts
    (`select`).
 
-Position and segment embeddings, the pooler (tanh dense) and the classification head are
-copied; keras-hub's BERT and ALBERT use the same encoder block (gelu_approximate, layer-norm
-epsilon 1e-12, post-norm), which the identity test checks. The student keeps the teacher's
-WordPiece tokenizer: keras-hub's `AlbertTextClassifier` takes a `BertTextClassifierPreprocessor`
-([CLS]/[SEP]/[PAD] ids and segment ids come from the BERT packer) and saves and loads as a
-preset with it, so no custom task model is needed.
+Position and segment embeddings, the pooler (tanh dense) and the task head are copied, for
+text classifiers and for token classifiers (taggers) alike; keras-hub's BERT and ALBERT use
+the same encoder block (gelu_approximate, layer-norm epsilon 1e-12, post-norm), which the
+identity test checks. The student keeps the teacher's WordPiece tokenizer: keras-hub's
+`AlbertTextClassifier` takes a `BertTextClassifierPreprocessor` ([CLS]/[SEP]/[PAD] ids and
+segment ids come from the BERT packer) and saves and loads as a preset with it, and an
+`AlbertTokenClassifier` takes the teacher's `BertTokenClassifierPreprocessor` the same way.
 """
 
 from __future__ import annotations
@@ -156,11 +157,11 @@ def group_bounds(depth: int, num_groups: int) -> list[int]:
 def albertize_student(teacher, embedding_dim: int = 128, num_groups: int = 1,
                       num_layers: int | None = None, merge: str = "average",
                       calibration_texts=None, sequence_length: int | None = None):
-    """An ALBERT classifier made from a BERT classifier (factorised embeddings, shared layers).
+    """An ALBERT model made from a BERT one (factorised embeddings, shared layers).
 
     Args:
-        teacher: a keras-hub text classifier whose backbone is a `BertBackbone` (e.g. the
-            MiniLM teacher).
+        teacher: a keras-hub text classifier or an albert_tf token classifier whose backbone
+            is a `BertBackbone` (e.g. the MiniLM teacher).
         embedding_dim: E, the factorised embedding width (E = H keeps the embeddings exact).
         num_groups: G, shared layer groups, at most the teacher's layer count L; group g
             stands for a run of consecutive teacher layers (`group_bounds`: L/G each when G
@@ -168,11 +169,13 @@ def albertize_student(teacher, embedding_dim: int = 128, num_groups: int = 1,
         num_layers: encoder calls of the student (a multiple of G); default the teacher's L.
         merge: "average" (weight mean of a group's layers) or "select" (the member layer that
             best reproduces the group's output on `calibration_texts`).
-        calibration_texts: texts for `select` (a few hundred in-domain texts are plenty).
+        calibration_texts: texts for `select` (a few hundred in-domain texts are plenty); for
+            a token classifier, sentences as lists of words.
         sequence_length: the student preprocessor's sequence length; default the teacher's.
 
     Returns:
-        `keras_hub.models.AlbertTextClassifier` with the teacher's tokenizer.
+        `keras_hub.models.AlbertTextClassifier` (or, for a token classifier, an
+        `AlbertTokenClassifier`) with the teacher's tokenizer.
 
     Examples:
     >>> student = albertize_student(teacher, embedding_dim=128, num_groups=1)  # doctest: +SKIP
@@ -227,7 +230,7 @@ def albertize_student(teacher, embedding_dim: int = 128, num_groups: int = 1,
     bounds = group_bounds(depth, num_groups)
     hidden_states = padding_mask = None
     if merge == "select":
-        inputs = tokenize(teacher.preprocessor, calibration_texts)
+        inputs = _calibration_inputs(teacher, calibration_texts)
         outputs = feature_model(teacher, hidden_indices=range(depth + 1)).predict(
             inputs, batch_size=64, verbose=0)
         hidden_states = [outputs[f"hidden_{i}"] for i in range(depth + 1)]
@@ -244,12 +247,40 @@ def albertize_student(teacher, embedding_dim: int = 128, num_groups: int = 1,
                         start + chosen)
             student_layers[0].set_weights(members[chosen].get_weights())
 
-    student = keras_hub.models.AlbertTextClassifier(
-        student_backbone,
-        num_classes=teacher.num_classes,
-        preprocessor=copy_preprocessor(teacher.preprocessor, sequence_length),
-        activation=teacher.activation,
-        dropout=teacher.dropout,
-    )
+    return _student_task(teacher, student_backbone, sequence_length)
+
+
+def _is_token_classifier(model) -> bool:
+    from albert_tf.tagging.model import TokenClassifier
+
+    return isinstance(model, TokenClassifier)
+
+
+def _calibration_inputs(teacher, texts) -> dict:
+    """Packed backbone inputs of the calibration texts (word lists for a token classifier)."""
+    if _is_token_classifier(teacher):
+        inputs = teacher.preprocessor(list(texts))
+        return {name: keras.ops.convert_to_numpy(value) for name, value in inputs.items()}
+    return tokenize(teacher.preprocessor, texts)
+
+
+def _student_task(teacher, backbone, sequence_length):
+    """The teacher's task over the ALBERT `backbone`: same head (weights copied) and tokenizer."""
+    if _is_token_classifier(teacher):
+        from albert_tf.tagging.model import AlbertTokenClassifier
+
+        preprocessor = type(teacher.preprocessor)(
+            teacher.preprocessor.tokenizer,
+            sequence_length=sequence_length or teacher.preprocessor.sequence_length)
+        student = AlbertTokenClassifier(backbone, num_classes=teacher.num_classes,
+                                        preprocessor=preprocessor, dropout=teacher.dropout)
+    else:
+        student = keras_hub.models.AlbertTextClassifier(
+            backbone,
+            num_classes=teacher.num_classes,
+            preprocessor=copy_preprocessor(teacher.preprocessor, sequence_length),
+            activation=teacher.activation,
+            dropout=teacher.dropout,
+        )
     student.output_dense.set_weights(teacher.output_dense.get_weights())
     return student
