@@ -13,6 +13,11 @@ class UserError(ValueError):
     """Bad input from the user: the message says what was wrong and what is allowed."""
 
 
+class ParityError(RuntimeError):
+    """An exported artifact does not compute what the Keras model computes, so it was not
+    written (`albert_tf.deploy.parity.enforce_parity`). The CLI exits 1 with one line."""
+
+
 def check_finite_numbers(config) -> None:
     """Raise `UserError` for an infinite or NaN float field of dataclass `config`: range
     checks such as `learning_rate > 0` let infinity through, and it trains to NaN."""

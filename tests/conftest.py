@@ -90,6 +90,14 @@ def rotten_tomatoes_small():
 
 
 @pytest.fixture(scope="session")
+def minilm_folder():
+    """The MiniLM teacher's model folder (Hugging Face BERT files, uncased WordPiece)."""
+    from albert_tf.data import fetch_source
+
+    return Path(fetch_source("minilm-teacher"))
+
+
+@pytest.fixture(scope="session")
 def sentencepiece_model(tmp_path_factory, rotten_tomatoes_small):
     """A 1,000-piece ALBERT SentencePiece model trained on the small training split."""
     from albert_tf.text import train_sentencepiece

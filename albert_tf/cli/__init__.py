@@ -12,7 +12,7 @@ import os
 import sys
 
 from albert_tf.cli.quiet_tensorflow import quiet_tensorflow_start_up
-from albert_tf.errors import UserError
+from albert_tf.errors import ParityError, UserError
 
 # One entry per sub-command module, in the order `--help` lists them.
 COMMAND_MODULES = [
@@ -74,6 +74,9 @@ def main(argv=None) -> int:
     except UserError as exc:
         print(f"albert-tf {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except ParityError as exc:  # a check failed, not the input: exit 1
+        print(f"albert-tf {args.command}: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("albert-tf: interrupted", file=sys.stderr)
         return 130

@@ -109,9 +109,31 @@ def _recorded_mode(tflite_path: Path, default: str) -> str:
     return default
 
 
+def _kit_parity(model, target: Path, mode: str, allow_mismatch: bool) -> dict:
+    """Parity of what the kit runs: the `.tflite` on keras-hub's packed ids, and the kit's
+    tokenizer library (sentencepiece; keras-hub's pure-Python WordPiece, which classify.py
+    mirrors) against keras-hub's ids. Raises `ParityError` unless `allow_mismatch`."""
+    from albert_tf.deploy.parity import (
+        GATED_CHECKS,
+        enforce_parity,
+        tflite_parity,
+        tokenization_parity,
+    )
+
+    report = {**tflite_parity(model, target, mode), "tokenization": tokenization_parity(model)}
+    enforce_parity(report, f"edge bundle ({MODEL_FILE}, {mode})", allow_mismatch,
+                   checks=(*GATED_CHECKS, "edge_library_identical"))
+    tokens = report["tokenization"]
+    return {"texts": tokens["texts"], "passed": report["passed"],
+            "mismatch_allowed": report["mismatch_allowed"], "failures": report["failures"],
+            "max_abs_error": report["outputs"]["max_abs_error"],
+            "tokenizer_mismatches": tokens["edge_library_mismatches"]}
+
+
 def write_edge_bundle(model, bundle_dir, *, mode: str = "float32", tflite_path=None,
                       label_names=None, representative_data=None, batch_size: int = 1,
-                      overwrite: bool = False) -> dict:
+                      overwrite: bool = False, parity: bool = True,
+                      allow_mismatch: bool = False) -> dict:
     """Write a bundle folder that `export/edge/classify.py` runs without albert_tf.
 
     Args:
@@ -125,6 +147,10 @@ def write_edge_bundle(model, bundle_dir, *, mode: str = "float32", tflite_path=N
         representative_data: calibration examples (training split) for `int8` / `int16x8`.
         batch_size: fixed batch size of an exported model.
         overwrite: replace an existing bundle folder.
+        parity: check the bundle against the Keras model on the parity suite (`ParityError`
+            and no bundle when it fails); the verdict goes into kit.json's `parity`.
+        allow_mismatch: write the bundle even when the check fails, recording the failures
+            in kit.json.
 
     Returns:
         kit.json's content plus `path` (the bundle folder).
@@ -155,6 +181,7 @@ def write_edge_bundle(model, bundle_dir, *, mode: str = "float32", tflite_path=N
                           label_names=spec.label_names, batch_size=batch_size, parity=False)
             (staging / f"{MODEL_FILE}.json").unlink(missing_ok=True)  # the kit needs kit.json
         facts = _tflite_facts(target, spec.sequence_length)
+        parity_report = _kit_parity(model, target, mode, allow_mismatch) if parity else None
         tokenizer = _tokenizer_entry(model.preprocessor.tokenizer, spec.tokenizer_kind, staging)
         (staging / LABELS_FILE).write_text(json.dumps(list(spec.label_names), ensure_ascii=False))
         kit = {
@@ -177,6 +204,8 @@ def write_edge_bundle(model, bundle_dir, *, mode: str = "float32", tflite_path=N
             "num_classes": spec.num_classes,
             "runs_on_tflite_runtime_2_14": mode in TFLITE_RUNTIME_2_14_MODES,
         }
+        if parity_report is not None:
+            kit["parity"] = parity_report
         (staging / KIT_FILE).write_text(json.dumps(kit, indent=2, ensure_ascii=False))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

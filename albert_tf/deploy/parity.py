@@ -1,20 +1,27 @@
 """Parity checks: does an artifact compute what the Keras model computes, on awkward text?
 
-Two kinds of checks, both run on `PARITY_TEXTS` (empty, very long, emoji, CJK, accented,
-mixed-case, special-token look-alikes) unless other texts are given:
+Two kinds of checks, both run on `PARITY_TEXTS` (the suite in `parity_texts.json`: 234 texts
+in 17 classes, from accented Latin to control characters) unless other texts are given:
 
 * output parity: the artifact's class probabilities against the Keras model's on the same
   texts; float32 artifacts must agree within `FLOAT32_TOLERANCE`, the quantized modes have no
   fixed bound and their errors (and how often the predicted class changes) are reported;
 * tokenisation parity: ids from keras-hub's tokenizer, from the library an edge kit uses
-  without TensorFlow (`sentencepiece` for SentencePiece vocabularies, Hugging Face `tokenizers`
-  for WordPiece ones, falling back to keras-hub's pure-Python WordPiece when `tokenizers` is
-  not installed), and from the artifact's own in-graph tokenizer must be identical.
+  without TensorFlow (`sentencepiece` for SentencePiece vocabularies; for WordPiece ones
+  keras-hub's pure-Python pre-tokenisation plus greedy WordPiece, the algorithm
+  `export/edge/classify.py` implements), and from the artifact's own in-graph tokenizer must
+  be identical.
+
+`parity_failures` lists what an artifact failed; `enforce_parity` turns that into the export
+gate (`ParityError`: nothing is written) unless the mismatch is explicitly allowed, in which
+case it is recorded in the report.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from pathlib import Path
 
 import numpy as np
 
@@ -24,31 +31,36 @@ from albert_tf.deploy.classifier_graph import (
     keras_probabilities,
     pack_texts,
 )
+from albert_tf.errors import ParityError
 
 logger = logging.getLogger(__name__)
 
 FLOAT32_TOLERANCE = 1e-4
+SUITE_FILE = Path(__file__).with_name("parity_texts.json")
 
-PARITY_TEXTS = (
-    "",
-    "A gripping, beautifully acted film.",
-    "Terrible. Just terrible!!!",
-    "THE BEST MOVIE I HAVE SEEN THIS YEAR",
-    "   \t  leading and trailing   whitespace   ",
-    "10/10, would watch again (2024) -- $12.50 well spent",
-    "I loved it 😍🔥👏 and my kids did too 👨‍👩‍👧",
-    "这部电影非常好看，演员的表演也很出色。",
-    "映画はとても面白かったです",
-    "정말 재미있는 영화였어요",
-    "Un film très réussi : naïf, émouvant, café-crème et crème brûlée.",
-    "ÀÉÎÕÜ Straße Ærøskøbing İstanbul",
-    "Ωραία ταινία, πολύ συγκινητική",
-    "فيلم رائع جدا",
-    "ﬁne ligatures and ｆｕｌｌｗｉｄｔｈ letters ①②",
-    "[CLS] special [SEP] tokens <pad> [MASK] written in the text",
-    " ".join(["An overlong review that keeps going and going about every scene of the film."]
-             * 40),
-)
+
+def _load_suite() -> dict[str, tuple[str, ...]]:
+    data = json.loads(SUITE_FILE.read_text(encoding="utf-8"))
+    return {name: tuple(texts) for name, texts in data["classes"].items()}
+
+
+# The parity suite: {class: texts}, written by tests/deploy/make_parity_texts.py (234 texts:
+# scripts, accents, widths, emoji, control characters, spaces, very long texts, empty).
+PARITY_SUITE = _load_suite()
+PARITY_TEXTS = tuple(text for texts in PARITY_SUITE.values() for text in texts)
+_CLASS_OF = {text: name for name, texts in PARITY_SUITE.items() for text in texts}
+# Report entries that must be True for an artifact to pass (`parity_failures`).
+GATED_CHECKS = ("within_tolerance", "in_graph_identical", "pairs_packed_identical",
+                "labels_match_probabilities")
+
+
+def mismatch_classes(texts) -> dict[str, int]:
+    """`{suite class: mismatching texts}` ("other" for texts outside the suite)."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        name = _CLASS_OF.get(text, "other")
+        counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 def _max_errors(reference: np.ndarray, actual: np.ndarray) -> dict:
@@ -92,25 +104,16 @@ def _edge_library_ids(model, texts) -> tuple[str, list[list[int]]]:
 
         processor = sentencepiece.SentencePieceProcessor(model_proto=tokenizer.proto)
         return "sentencepiece", [list(ids) for ids in processor.encode(list(texts))]
-    try:
-        from tokenizers import BertWordPieceTokenizer
-    except ImportError:
-        # keras-hub's pure-Python WordPiece path: the same algorithm, no TensorFlow ops.
-        from keras_hub.src.tokenizers.word_piece_tokenizer import pretokenize_python
+    # keras-hub's pure-Python path: the algorithm of the edge kit's WordPieceIds (Hugging Face
+    # `tokenizers`' BertNormalizer differs from keras-hub on 64 of the suite's 234 texts).
+    from keras_hub.src.tokenizers.word_piece_tokenizer import pretokenize_python
 
-        vocab = {piece: i for i, piece in enumerate(tokenizer.get_vocabulary())}
-        ids = []
-        for text in texts:
-            words = pretokenize_python(text, tokenizer.lowercase, tokenizer.strip_accents)
-            ids.append(_python_wordpiece(words, vocab, tokenizer))
-        return "keras-hub pretokenize_python + WordPiece (python)", ids
-    wordpiece = BertWordPieceTokenizer(
-        {piece: i for i, piece in enumerate(tokenizer.get_vocabulary())},
-        lowercase=bool(tokenizer.lowercase), strip_accents=bool(tokenizer.strip_accents),
-        unk_token=tokenizer.oov_token, wordpieces_prefix=tokenizer.suffix_indicator,
-        handle_chinese_chars=bool(getattr(tokenizer, "split_on_cjk", True)))
-    encodings = wordpiece.encode_batch(list(texts), add_special_tokens=False)
-    return "tokenizers (Hugging Face)", [list(e.ids) for e in encodings]
+    vocab = {piece: i for i, piece in enumerate(tokenizer.get_vocabulary())}
+    ids = []
+    for text in texts:
+        words = pretokenize_python(text, tokenizer.lowercase, tokenizer.strip_accents)
+        ids.append(_python_wordpiece(words, vocab, tokenizer))
+    return "keras-hub pretokenize_python + WordPiece (python)", ids
 
 
 def _python_wordpiece(words, vocab, tokenizer) -> list[int]:
@@ -145,6 +148,11 @@ def _keras_hub_ids(model, texts) -> list[list[int]]:
     return [list(map(int, row)) for row in tokens]
 
 
+def _mismatches(texts, matches) -> dict:
+    mismatched = [t for t, ok in zip(texts, matches) if not ok]
+    return {"texts": mismatched, "count": len(mismatched), "classes": mismatch_classes(mismatched)}
+
+
 def tokenization_parity(model, texts=PARITY_TEXTS, in_graph: dict | None = None) -> dict:
     """Compare token ids from keras-hub, the edge library and (optionally) an artifact.
 
@@ -155,45 +163,49 @@ def tokenization_parity(model, texts=PARITY_TEXTS, in_graph: dict | None = None)
             `segment_ids`, `padding_mask`), compared with keras-hub's preprocessor output.
 
     Returns:
-        A dict with `identical` (bool) and, per comparison, the mismatching texts.
+        A dict with `identical` (bool) and, per comparison, the mismatching texts and how
+        many fall in each class of the suite.
     """
     texts = list(texts)
     reference = _keras_hub_ids(model, texts)
     library, library_ids = _edge_library_ids(model, texts)
-    library_mismatch = [t for t, a, b in zip(texts, reference, library_ids) if a != b]
+    library_mismatch = _mismatches(texts, [a == b for a, b in zip(reference, library_ids)])
     report = {
         "texts": len(texts),
         "edge_library": library,
-        "edge_library_identical": not library_mismatch,
-        "edge_library_mismatches": library_mismatch,
+        "edge_library_identical": not library_mismatch["count"],
+        "edge_library_mismatches": library_mismatch["texts"],
+        "edge_library_mismatch_classes": library_mismatch["classes"],
     }
-    identical = not library_mismatch
+    identical = not library_mismatch["count"]
     if in_graph is not None:
         packed = pack_texts(model, texts)
         rows = np.ones(len(texts), dtype=bool)
         for name in TOKEN_INPUT_NAMES:
             rows &= np.all(np.asarray(in_graph[name]).astype(packed[name].dtype) == packed[name],
                            axis=1)
-        mismatch = [t for t, ok in zip(texts, rows) if not ok]
-        report.update(in_graph_identical=not mismatch, in_graph_mismatches=mismatch)
-        identical = identical and not mismatch
+        mismatch = _mismatches(texts, rows)
+        report.update(in_graph_identical=not mismatch["count"],
+                      in_graph_mismatches=mismatch["texts"],
+                      in_graph_mismatch_classes=mismatch["classes"])
+        identical = identical and not mismatch["count"]
     report["identical"] = identical
     return report
 
 
-def tflite_parity(model, path, mode: str, texts=None) -> dict:
-    """Output (and, for raw-text models, tokenisation) parity of a `.tflite` artifact.
+def tflite_parity(model, artifact, mode: str, texts=None) -> dict:
+    """Output (and, for raw-text models, tokenisation) parity of a TFLite artifact.
 
     Args:
         model: the Keras classifier the artifact was exported from.
-        path: the `.tflite` file.
+        artifact: the `.tflite` file, or its bytes (checked before anything is written).
         mode: the artifact's mode (sets the output tolerance).
         texts: texts to compare on (default `PARITY_TEXTS`).
     """
     from albert_tf.deploy.tflite_runner import TFLiteRunner
 
     texts = list(PARITY_TEXTS if texts is None else texts)
-    runner = TFLiteRunner(path)
+    runner = TFLiteRunner(artifact)
     pairs = list(reversed(texts)) if runner.takes_pairs else None
     packed = pack_texts(model, texts, pairs)
     reference = keras_probabilities(model, packed)
@@ -203,22 +215,28 @@ def tflite_parity(model, path, mode: str, texts=None) -> dict:
         actual = runner.predict_packed(packed)
     report = {"outputs": output_parity(reference, actual, mode)}
     if runner.takes_text:
-        in_graph = runner.encode_texts(texts, pairs)
-        if pairs is None:
-            report["tokenization"] = tokenization_parity(model, texts, in_graph)
-        else:
-            expected = pack_texts(model, texts, pairs)
-            same = all(np.array_equal(np.asarray(in_graph[n]).astype(expected[n].dtype),
-                                      expected[n]) for n in TOKEN_INPUT_NAMES)
-            report["tokenization"] = {**tokenization_parity(model, texts + pairs),
-                                      "pairs_packed_identical": same}
-            report["tokenization"]["identical"] &= same
+        report["tokenization"] = _in_graph_tokenization(model, texts, pairs,
+                                                        runner.encode_texts(texts, pairs))
+    return report
+
+
+def _in_graph_tokenization(model, texts, pairs, in_graph) -> dict:
+    """Tokenisation parity of an artifact's `encode` output on `texts` (and `pairs`)."""
+    if pairs is None:
+        return tokenization_parity(model, texts, in_graph)
+    expected = pack_texts(model, texts, pairs)
+    same = all(np.array_equal(np.asarray(in_graph[n]).astype(expected[n].dtype), expected[n])
+               for n in TOKEN_INPUT_NAMES)
+    # Each segment alone through the artifact is not available: check the texts and the
+    # pairs through keras-hub and the edge library, and the packed pairs as a whole.
+    report = {**tokenization_parity(model, texts + pairs), "pairs_packed_identical": same}
+    report["identical"] &= same
     return report
 
 
 def saved_model_parity(model, folder, mode: str, text_pairs: bool = False, texts=None,
                        label_names=None) -> dict:
-    """Output parity of both SavedModel signatures (raw text and tokens) with the Keras model.
+    """Output and tokenisation parity of a SavedModel's signatures with the Keras model.
 
     Args:
         model: the Keras classifier the SavedModel was exported from.
@@ -244,9 +262,79 @@ def saved_model_parity(model, folder, mode: str, text_pairs: bool = False, texts
     names = list(classifier_spec(model, label_names).label_names)
     probabilities = from_text["probabilities"].numpy()
     labels = [label.decode("utf-8") for label in from_text["label"].numpy()]
-    return {
+    report = {
         "serving_default": output_parity(reference, probabilities, mode),
         "tokens": output_parity(reference, from_tokens["probabilities"].numpy(), mode),
         "labels_match_probabilities": labels == [names[i] for i in probabilities.argmax(-1)],
-        "tokenization": tokenization_parity(model, texts + (pairs or [])),
     }
+    if "encode" in loaded.signatures:
+        encoded = loaded.signatures["encode"](**text_inputs)
+        in_graph = {name: encoded[name].numpy() for name in TOKEN_INPUT_NAMES}
+        report["tokenization"] = _in_graph_tokenization(model, texts, pairs, in_graph)
+    else:
+        report["tokenization"] = tokenization_parity(model, texts + (pairs or []))
+    return report
+
+
+def parity_failures(report: dict, checks=GATED_CHECKS) -> list[str]:
+    """What an artifact's parity report failed, one line each (empty: it passed).
+
+    Args:
+        report: a parity report (`tflite_parity`, `saved_model_parity`, or a dict of them).
+        checks: the report entries that must be True.
+    """
+    failures = []
+
+    def visit(node: dict, where: str):
+        for key, value in node.items():
+            if isinstance(value, dict):
+                visit(value, f"{where}{key} ")
+            elif key in checks and value is False:
+                failures.append(where + _describe_failure(key, node))
+
+    visit(report, "")
+    return failures
+
+
+def _describe_failure(key: str, node: dict) -> str:
+    if key == "within_tolerance":
+        return (f"outputs differ from the Keras model by up to {node['max_abs_error']:.2e} "
+                f"(tolerance {node['tolerance']:g}) on {node['texts']} texts")
+    if key == "in_graph_identical":
+        classes = ", ".join(f"{name} {count}" for name, count in
+                            sorted(node["in_graph_mismatch_classes"].items()))
+        return (f"in-graph token ids differ from keras-hub's on {len(node['in_graph_mismatches'])}"
+                f" of {node['texts']} texts ({classes})")
+    if key == "edge_library_identical":
+        classes = ", ".join(f"{name} {count}" for name, count in
+                            sorted(node["edge_library_mismatch_classes"].items()))
+        return (f"{node['edge_library']} token ids differ from keras-hub's on "
+                f"{len(node['edge_library_mismatches'])} of {node['texts']} texts ({classes})")
+    if key == "pairs_packed_identical":
+        return "packed text pairs differ from keras-hub's preprocessor"
+    return f"{key} is False"
+
+
+def enforce_parity(report: dict, artifact: str, allow_mismatch: bool = False,
+                   checks=GATED_CHECKS) -> dict:
+    """The export gate: raise `ParityError` when the parity report fails, unless allowed.
+
+    Records the verdict in `report` (`passed`, `failures`, `mismatch_allowed`) and returns it.
+
+    Args:
+        report: the artifact's parity report (changed in place).
+        artifact: what was exported, for the message.
+        allow_mismatch: record the failures instead of raising.
+        checks: the report entries that must be True.
+    """
+    failures = parity_failures(report, checks)
+    report.update(passed=not failures, failures=failures,
+                  mismatch_allowed=bool(failures and allow_mismatch))
+    if failures and not allow_mismatch:
+        raise ParityError(f"{artifact}: parity check failed, nothing written: "
+                          + "; ".join(failures)
+                          + " (--allow-mismatch writes it anyway and records the mismatch)")
+    if failures:
+        logger.warning("%s: parity mismatch allowed and recorded: %s", artifact,
+                       "; ".join(failures))
+    return report

@@ -9,6 +9,8 @@ Signatures:
   (the tensorflow/serving images since 2.x ship them).
 * `tokens`: `token_ids`, `segment_ids`, `padding_mask` (`[batch, sequence_length]`) -> the
   same outputs, for clients that tokenise themselves.
+* `encode`: the text inputs -> the packed ids the graph feeds the model, so the in-graph
+  tokenizer can be checked against keras-hub's (the export's parity gate does).
 
 The version folder gets warm-up requests (`assets.extra/tf_serving_warmup_requests`), and the
 serving root a `models.config`. With `keras_int8=True` the exported copy has Keras 3's int8
@@ -17,6 +19,7 @@ weights (`model.quantize("int8")`); the caller's model is not changed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import shutil
@@ -47,6 +50,7 @@ from albert_tf.errors import UserError
 logger = logging.getLogger(__name__)
 
 TOKENS_SIGNATURE = "tokens"
+ENCODE_SIGNATURE = "encode"
 LABEL = "label"
 LABEL_ID = "label_id"
 DEFAULT_WARMUP_TEXTS = ("", "A gripping, beautifully acted film.", "Terrible. Just terrible!!!")
@@ -91,11 +95,17 @@ def _build_archive(model, network, spec, text_pairs: bool):
             packed = encoder.encode(text, text_pair)
             return _outputs(probabilities(*(packed[n] for n in TOKEN_INPUT_NAMES)), names)
 
+        def encode_text(text, text_pair):
+            return encoder.encode(text, text_pair)
+
         text_signature = [text, tf.TensorSpec([None], tf.string, name=PAIR_INPUT)]
     else:
         def classify_text(text):
             packed = encoder.encode(text)
             return _outputs(probabilities(*(packed[n] for n in TOKEN_INPUT_NAMES)), names)
+
+        def encode_text(text):
+            return encoder.encode(text)
 
         text_signature = [text]
 
@@ -105,6 +115,7 @@ def _build_archive(model, network, spec, text_pairs: bool):
     archive.add_endpoint("serving_default", classify_text, input_signature=text_signature)
     archive.add_endpoint(TOKENS_SIGNATURE, classify_tokens,
                          input_signature=token_input_signature(spec.sequence_length, None))
+    archive.add_endpoint(ENCODE_SIGNATURE, encode_text, input_signature=text_signature)
     return archive
 
 
@@ -140,7 +151,8 @@ def _tree_sha256(folder: Path) -> str:
 def export_saved_model(model, output_dir, model_name: str = "albert", version: int = 1, *,
                        label_names=None, text_pairs: bool = False, keras_int8: bool = False,
                        warmup_texts=DEFAULT_WARMUP_TEXTS, base_path_prefix: str | None = None,
-                       overwrite: bool = False, parity: bool = True, parity_texts=None) -> dict:
+                       overwrite: bool = False, parity: bool = True, parity_texts=None,
+                       allow_mismatch: bool = False) -> dict:
     """Write `<output_dir>/<model_name>/<version>/` for TF Serving, plus `models.config`.
 
     Args:
@@ -155,8 +167,12 @@ def export_saved_model(model, output_dir, model_name: str = "albert", version: i
         base_path_prefix: the serving root as the server sees it, for `models.config`:
             default `/models` (the container mount in `export/serving/README.md`).
         overwrite: replace an existing version folder.
-        parity: compare both signatures with the Keras model on `parity_texts`.
-        parity_texts: texts for the parity check (default `parity.PARITY_TEXTS`).
+        parity: compare the signatures with the Keras model on `parity_texts`; a failed
+            check (float32 outputs beyond 1e-4, in-graph token ids unlike keras-hub's) raises
+            `ParityError` and publishes nothing.
+        parity_texts: texts for the parity check (default `parity.PARITY_TEXTS`, the suite).
+        allow_mismatch: publish even when the parity check fails, recording the failures in
+            the report.
 
     Returns:
         A JSON-serialisable report (also written to `<output_dir>/<model_name>.v<version>.json`).
@@ -177,6 +193,7 @@ def export_saved_model(model, output_dir, model_name: str = "albert", version: i
     network = keras_int8_copy(model) if keras_int8 else model
     started = time.perf_counter()
     staging = staging_dir(root, model_name, version)
+    created = [folder for folder in (staging.parent, root) if not folder.exists()]
     staging.parent.mkdir(parents=True, exist_ok=True)
     try:
         archive = _build_archive(model, network, spec, text_pairs)
@@ -185,8 +202,20 @@ def export_saved_model(model, output_dir, model_name: str = "albert", version: i
         archive.write_out(str(staging), verbose=False)
         warmup = write_warmup_requests(
             staging, _warmup_logs(model, model_name, spec, warmup_texts, text_pairs))
-    except Exception:
+        parity_report = None
+        if parity:  # on the staging folder: a failed check publishes nothing
+            from albert_tf.deploy.parity import enforce_parity, saved_model_parity
+
+            parity_report = enforce_parity(
+                saved_model_parity(model, staging, "keras-int8" if keras_int8 else "float32",
+                                   text_pairs=text_pairs, texts=parity_texts,
+                                   label_names=spec.label_names),
+                f"SavedModel {model_name} version {version}", allow_mismatch)
+    except BaseException:
         shutil.rmtree(staging, ignore_errors=True)  # never leave a half-written version behind
+        for folder in created:  # nor the empty folders made for it
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         raise
     publish_version(staging, target, overwrite=overwrite)
     config = write_models_config(root, base_path_prefix)
@@ -200,6 +229,7 @@ def export_saved_model(model, output_dir, model_name: str = "albert", version: i
         "signatures": {
             "serving_default": [TEXT_INPUT] + ([PAIR_INPUT] if text_pairs else []),
             TOKENS_SIGNATURE: list(TOKEN_INPUT_NAMES),
+            ENCODE_SIGNATURE: [TEXT_INPUT] + ([PAIR_INPUT] if text_pairs else []),
         },
         "outputs": [PROBABILITIES, LABEL_ID, LABEL],
         "keras_int8": keras_int8,
@@ -208,11 +238,7 @@ def export_saved_model(model, output_dir, model_name: str = "albert", version: i
         "sha256": _tree_sha256(target),
         "export_seconds": round(time.perf_counter() - started, 2),
     }
-    if parity:
-        from albert_tf.deploy.parity import saved_model_parity
-
-        report["parity"] = saved_model_parity(
-            model, target, "keras-int8" if keras_int8 else "float32", text_pairs=text_pairs,
-            texts=parity_texts, label_names=spec.label_names)
+    if parity_report is not None:
+        report["parity"] = parity_report
     write_json(report, root / f"{model_name}.v{version}.json")
     return report

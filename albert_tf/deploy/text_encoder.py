@@ -10,7 +10,11 @@ exported artifact can take text:
   (case folding) included.
 * WordPiece vocabularies (students that kept a BERT teacher's vocabulary): the keras-hub
   `WordPieceTokenizer` graph for SavedModels, `tensorflow_text.FastBertTokenizer` (BERT basic
-  tokenisation + WordPiece, TFLite kernels) for TFLite.
+  tokenisation + WordPiece, TFLite kernels) for TFLite. Only settings it can reproduce are
+  exported (`tflite_wordpiece_gaps`): lower-casing with accent stripping, or neither. Its
+  normaliser has no NFKC step where keras-hub's case folding has one, so some classes of text
+  still differ (Hangul syllables, compatibility and width forms, Unicode spaces, format
+  characters); the parity gate reports them (README, raw-text parity).
 
 Packing (`[CLS] A [SEP] (B [SEP])`, truncation, padding to the fixed length) uses only builtin
 ops with static shapes, so it converts to TFLite as it is; round-robin and waterfall truncation
@@ -38,18 +42,36 @@ def _sentencepiece_tokenizer(proto: bytes, target: str):
     return tf_text.SentencepieceTokenizer(model=proto, out_type=tf.int32)
 
 
+def tflite_wordpiece_gaps(tokenizer) -> list[str]:
+    """Settings of a keras-hub WordPiece tokenizer that `FastBertTokenizer` (the TFLite
+    kernels) cannot reproduce, one line each (empty: supported)."""
+    gaps = []
+    lowercase, strip = bool(tokenizer.lowercase), bool(tokenizer.strip_accents)
+    if lowercase != strip:
+        gaps.append(f"lowercase={lowercase} with strip_accents={strip} (FastBertTokenizer "
+                    "lower-cases only together with stripping accents)")
+    if not getattr(tokenizer, "split", True):
+        gaps.append("split=False (FastBertTokenizer always splits on spaces and punctuation)")
+    if not getattr(tokenizer, "split_on_cjk", True):
+        gaps.append("split_on_cjk=False (FastBertTokenizer always splits CJK characters)")
+    if getattr(tokenizer, "special_tokens_in_strings", False):
+        gaps.append("special_tokens_in_strings=True (FastBertTokenizer splits typed special "
+                    "tokens)")
+    return gaps
+
+
 def _wordpiece_tokenizer(tokenizer, target: str):
     import tensorflow as tf
     import tensorflow_text as tf_text
 
     if target == "saved_model":
         return tokenizer  # keras-hub's own graph: exactly the Keras pipeline
-    if getattr(tokenizer, "strip_accents", False) != getattr(tokenizer, "lowercase", False):
-        logger.warning(
-            "FastBertTokenizer can only lower-case together with stripping accents; the "
-            "vocabulary's tokenizer has lowercase=%s, strip_accents=%s, so accented text may "
-            "tokenise differently in TFLite (see the tokenisation parity report)",
-            tokenizer.lowercase, tokenizer.strip_accents)
+    unsupported = tflite_wordpiece_gaps(tokenizer)
+    if unsupported:
+        raise UserError(
+            "raw-text TFLite cannot tokenise like this WordPiece tokenizer: "
+            + "; ".join(unsupported) + ". Export token inputs (without --raw-text), or a "
+            "SavedModel (keras-hub's own tokenizer graph)")
     return tf_text.FastBertTokenizer(
         vocab=list(tokenizer.get_vocabulary()),
         suffix_indicator=tokenizer.suffix_indicator,
@@ -92,6 +114,10 @@ class InGraphTextEncoder:
             # keras-hub densifies its outputs unless called the way its preprocessors call it.
             from keras_hub.src.utils.tensor_utils import no_convert_scope
 
+            # Traced, keras-hub's WordPiece graph drops what follows a NUL character ("null\0byte"
+            # gives "null"); called eagerly (the parity reference, `albert_tf.text.tokenize` up
+            # to 512 texts) NUL separates words. A space separates words in both.
+            texts = tf.strings.regex_replace(texts, "\\x00", " ")
             with no_convert_scope():
                 tokens = self.tokenizer.tokenize(texts)
         else:

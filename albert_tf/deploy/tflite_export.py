@@ -364,7 +364,7 @@ def export_tflite(model, path, mode: str = "float32", representative_data=None, 
                   label_names=None, io_type: str = "float", raw_text: bool = False,
                   text_pairs: bool = False, batch_size: int = 1, calibration_samples: int = 100,
                   denylisted_ops=(), denylisted_nodes=(), parity: bool = True,
-                  parity_texts=None) -> dict:
+                  parity_texts=None, allow_mismatch: bool = False) -> dict:
     """Convert `model` to a `.tflite` file and describe it (also written to `<path>.json`).
 
     Args:
@@ -375,8 +375,12 @@ def export_tflite(model, path, mode: str = "float32", representative_data=None, 
         label_names: class names in id order (recorded in the report).
         io_type, raw_text, text_pairs, batch_size, calibration_samples, denylisted_ops,
             denylisted_nodes: see `TFLiteExportConfig`.
-        parity: run the artifact on `parity_texts` and compare with the Keras model.
-        parity_texts: texts for the parity check (default `parity.PARITY_TEXTS`).
+        parity: run the artifact on `parity_texts` and compare with the Keras model; a
+            failed check (float32 outputs beyond 1e-4, in-graph token ids unlike keras-hub's)
+            raises `ParityError` before anything is written.
+        parity_texts: texts for the parity check (default `parity.PARITY_TEXTS`, the suite).
+        allow_mismatch: write the file even when the parity check fails; the failures are
+            recorded in the report (`parity.failures`, `parity.mismatch_allowed`).
 
     Returns:
         A JSON-serialisable dict: path, size, sha256, ops (versions, which stayed float), the
@@ -391,6 +395,12 @@ def export_tflite(model, path, mode: str = "float32", representative_data=None, 
         batch_size=batch_size, calibration_samples=calibration_samples,
         denylisted_ops=tuple(denylisted_ops), denylisted_nodes=tuple(denylisted_nodes))
     content, facts = convert_to_tflite(model, config, representative_data, label_names)
+    parity_report = None
+    if parity:  # on the bytes, before anything is written
+        from albert_tf.deploy.parity import enforce_parity, tflite_parity
+
+        parity_report = enforce_parity(tflite_parity(model, content, mode, texts=parity_texts),
+                                       Path(path).name, allow_mismatch)
     path = write_atomic(Path(path), content)
     from albert_tf.models import count_parameters
 
@@ -404,10 +414,8 @@ def export_tflite(model, path, mode: str = "float32", representative_data=None, 
         **facts,
         "ops": describe_ops(content),
     }
-    if parity:
-        from albert_tf.deploy.parity import tflite_parity
-
-        result["parity"] = tflite_parity(model, path, mode, texts=parity_texts)
+    if parity_report is not None:
+        result["parity"] = parity_report
     from albert_tf.evaluate import write_json
 
     write_json(result, report_path(path))

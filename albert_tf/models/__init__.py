@@ -13,7 +13,8 @@ from albert_tf.models.factory import (
     load_label_names,
     save_classifier,
 )
+from albert_tf.models.wordpiece import load_wordpiece_tokenizer
 
 __all__ = ["ALBERT_CONFIGS", "MINILM_TEACHER", "build_classifier", "count_parameters",
            "detached_preprocessor", "load_albert_tokenizer", "load_classifier", "load_label_names",
-           "save_classifier"]
+           "load_wordpiece_tokenizer", "save_classifier"]

@@ -119,6 +119,7 @@ def build_classifier(model: str, num_classes: int | None = None, tokenizer=None,
                 raise UserError(f"loading the backbone preset {folder} needs num_classes")
             classifier = keras_hub.models.TextClassifier.from_preset(
                 str(folder), num_classes=num_classes, dropout=dropout)
+            _trained_normalization(classifier, folder)
     elif "/" in model or os.sep in model or model.startswith("."):
         raise UserError(f"model folder not found: {model}")
     else:
@@ -133,6 +134,7 @@ def build_classifier(model: str, num_classes: int | None = None, tokenizer=None,
         logger.info("loading keras-hub preset %s (downloads on first use)", model)
         classifier = keras_hub.models.TextClassifier.from_preset(
             model, num_classes=num_classes, dropout=dropout)
+        _trained_normalization(classifier, None)
     check_position_table(sequence_length,
                           getattr(classifier.backbone, "max_sequence_length", None), model)
     classifier.preprocessor.sequence_length = sequence_length
@@ -241,8 +243,19 @@ def load_classifier(folder: str | os.PathLike):
     if saved_task_class(folder).endswith("TokenClassifier"):
         raise UserError(f"{folder} is a token classifier (a tagger): use `albert-tf tag ...` "
                         "(tag evaluate, tag predict, tag export) for it")
-    return load_preset_folder(_keras_hub().models.TextClassifier.from_preset, folder,
-                              preset_dtype_kwargs)
+    classifier = load_preset_folder(_keras_hub().models.TextClassifier.from_preset, folder,
+                                    preset_dtype_kwargs)
+    return _trained_normalization(classifier, folder)
+
+
+def _trained_normalization(classifier, folder: Path | None):
+    """The loaded task's WordPiece tokenizer normalises as its vocabulary was trained."""
+    from albert_tf.models.wordpiece import load_wordpiece_tokenizer
+
+    preprocessor = getattr(classifier, "preprocessor", None)
+    if preprocessor is not None and getattr(preprocessor, "tokenizer", None) is not None:
+        load_wordpiece_tokenizer(folder, preprocessor.tokenizer)
+    return classifier
 
 
 def preset_dtype_kwargs(folder: str | os.PathLike) -> dict:

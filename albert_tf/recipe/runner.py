@@ -194,30 +194,33 @@ def stage_export(ctx: RunContext, resume: bool) -> dict:
     calibration = ctx.splits.train.select(range(min(section.calibration_examples,
                                                     len(ctx.splits.train))))
     artifacts = {}
+    allow = section.allow_mismatch
     for mode in section.tflite_modes:
         logger.info("export: TFLite %s", mode)
         artifacts[mode] = export_tflite(model, folder / f"model-{mode}.tflite", mode,
-                                        representative_data=calibration, label_names=names)
+                                        representative_data=calibration, label_names=names,
+                                        allow_mismatch=allow)
     if section.raw_text_tflite:
         artifacts["raw-text-float32"] = export_tflite(
             model, folder / "model-raw-text-float32.tflite", "float32", raw_text=True,
-            label_names=names)
+            label_names=names, allow_mismatch=allow)
     if section.teacher_baseline:
         teacher = _load(ctx.model_dir("teacher"))
         artifacts["teacher-float32"] = export_tflite(
-            teacher, folder / "teacher-float32.tflite", "float32", label_names=names)
+            teacher, folder / "teacher-float32.tflite", "float32", label_names=names,
+            allow_mismatch=allow)
     if section.edge_bundle:
         from albert_tf.deploy.kit_bundle import write_edge_bundle
 
         shipped = ctx.recipe.gates.artifact
         artifacts["edge_bundle"] = write_edge_bundle(
             model, folder / "edge-bundle", tflite_path=folder / f"model-{shipped}.tflite",
-            label_names=names, overwrite=True)
+            label_names=names, overwrite=True, allow_mismatch=allow)
     if section.saved_model:
         artifacts["saved_model"] = export_saved_model(
             model, folder / "serving", section.model_name, section.version, label_names=names,
             text_pairs=ctx.splits.train.pairs is not None, overwrite=True,
-            base_path_prefix=section.serving_base_path)
+            base_path_prefix=section.serving_base_path, allow_mismatch=allow)
     return {"artifacts": artifacts}
 
 

@@ -142,6 +142,8 @@ class ExportSection:
         serving_base_path: the serving root as TF Serving sees it, written into
             `models.config` (default `/models`, the container mount of
             `export/serving/README.md`).
+        allow_mismatch: write artifacts whose parity check fails (recorded in their reports
+            and kit.json) instead of failing the stage.
     """
 
     tflite_modes: list[TFLiteMode] = field(
@@ -154,6 +156,7 @@ class ExportSection:
     teacher_baseline: bool = True
     edge_bundle: bool = True
     serving_base_path: str = "/models"
+    allow_mismatch: bool = False
 
     def __post_init__(self):
         if not self.serving_base_path.startswith("/"):

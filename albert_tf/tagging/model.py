@@ -184,7 +184,12 @@ def build_token_classifier(model: str | dict, num_classes: int, tokenizer=None,
         raise UserError(f"{model} holds a {type(backbone).__name__}; token classification "
                         "here needs an ALBERT or BERT backbone")
     check_position_table(sequence_length, getattr(backbone, "max_sequence_length", None), model)
-    tok = tokenizer_cls.from_preset(str(model))
+    if tokenizer_cls is keras_hub.models.BertTokenizer:
+        from albert_tf.models.wordpiece import load_wordpiece_tokenizer
+
+        tok = load_wordpiece_tokenizer(str(model))  # the normalisation it was trained with
+    else:
+        tok = tokenizer_cls.from_preset(str(model))
     preprocessor = preprocessor_cls(tok, sequence_length=sequence_length)
     return token_classifier_for(backbone, num_classes, preprocessor, dropout)
 

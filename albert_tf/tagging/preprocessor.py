@@ -234,8 +234,9 @@ class BertTokenClassifierPreprocessor(TokenClassifierPreprocessor):
 
         It splits punctuation and CJK characters off and applies WordPiece like keras-hub's
         tokenizer. It can lower-case only together with NFD accent stripping, which is how
-        BERT's uncased vocabularies (MiniLM's included) were trained; a tokenizer that
-        lower-cases without stripping accents is reproduced with stripping (see issue 17).
+        BERT's uncased vocabularies (MiniLM's included) were trained, and what
+        `albert_tf.models.load_wordpiece_tokenizer` sets; a tokenizer that lower-cases
+        without stripping accents is reproduced with stripping.
         """
         if self._word_tokenizer is None:
             import tensorflow_text as tf_text

@@ -2,7 +2,11 @@
 
 keras-hub's `AlbertTokenizer` expects the pieces `<pad>` (id 0), `<unk>` (id 1), `[CLS]`,
 `[SEP]` and `[MASK]`; ALBERT's own vocabularies put `[CLS]`, `[SEP]`, `[MASK]` at ids 2, 3, 4,
-and so does this trainer. Text is lower-cased by the model's own normaliser (`nmt_nfkc_cf`,
+and so does this trainer. They are control symbols, not user-defined ones: a user-defined piece
+is matched inside text, and tensorflow-text's `FastSentencepieceTokenizer` (the TFLite kernel)
+matches it only before normalising, so a typed "[CLS]" got one id in keras-hub and the
+sentencepiece library and several in a raw-text TFLite graph; a control symbol is never matched
+in text, by any of them. Text is lower-cased by the model's own normaliser (`nmt_nfkc_cf`,
 NFKC plus case folding), so every runtime that loads the `.model` file (keras-hub, the
 sentencepiece library, tensorflow-text in a TFLite graph) gives the same ids without a separate
 lower-casing step.
@@ -82,7 +86,7 @@ def train_sentencepiece(
             normalization_rule_name=normalization,
             pad_id=0, unk_id=1, bos_id=-1, eos_id=-1,
             pad_piece="<pad>", unk_piece="<unk>",
-            user_defined_symbols=list(SPECIAL_PIECES),
+            control_symbols=list(SPECIAL_PIECES),
             num_threads=os.cpu_count() or 1,
             add_dummy_prefix=add_dummy_prefix,
             minloglevel=2,

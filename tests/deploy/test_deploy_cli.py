@@ -29,7 +29,7 @@ def test_export_float32_tflite(saved_model_dir, tmp_path, capsys):
     assert report["mode"] == "float32" and report["parity"]["outputs"]["within_tolerance"]
     assert report["classifier"]["label_names"] == json.loads(
         (saved_model_dir / "label_names.json").read_text())
-    assert "parity on 17 texts" in capsys.readouterr().out
+    assert "parity on 234 texts" in capsys.readouterr().out
 
 
 def test_bad_input_is_one_line_and_exit_2(saved_model_dir, tmp_path, capsys):
@@ -38,3 +38,26 @@ def test_bad_input_is_one_line_and_exit_2(saved_model_dir, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "unknown --modes" in err and len(err.strip().splitlines()) == 1
     assert main(["export", str(tmp_path / "missing"), "--output", str(tmp_path / "m.tflite")]) == 2
+
+
+def test_failed_parity_exits_1_and_writes_nothing_unless_allowed(saved_model_dir, tmp_path,
+                                                                 capsys, monkeypatch):
+    import albert_tf.deploy.parity as parity
+
+    real = parity.tflite_parity
+
+    def off_by_a_lot(model, artifact, mode, texts=None):  # a broken converter, simulated
+        report = real(model, artifact, mode, texts=texts)
+        report["outputs"].update(max_abs_error=0.38, within_tolerance=False)
+        return report
+
+    monkeypatch.setattr(parity, "tflite_parity", off_by_a_lot)
+    path = tmp_path / "model.tflite"
+    assert main(["export", str(saved_model_dir), "--output", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "parity check failed, nothing written" in err and len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+    assert main(["export", str(saved_model_dir), "--output", str(path), "--allow-mismatch"]) == 0
+    assert "parity check FAILED" in capsys.readouterr().out
+    recorded = json.loads((tmp_path / "model.tflite.json").read_text())["parity"]
+    assert recorded["mismatch_allowed"] and "3.80e-01" in recorded["failures"][0]

@@ -6,11 +6,6 @@ import numpy as np
 from albert_tf.deploy.classifier_graph import keras_probabilities, pack_texts
 from albert_tf.deploy.parity import PARITY_TEXTS
 
-# FastSentencepieceTokenizer normalises (case-folds) before matching user-defined pieces, so
-# "[CLS]" / "[SEP]" / "[MASK]" typed inside a text are split into ordinary pieces; the
-# sentencepiece library and keras-hub keep them whole. The parity report must show exactly this.
-SPECIAL_TOKEN_TEXT = [t for t in PARITY_TEXTS if t.startswith("[CLS]")]
-
 
 def test_strings_in_probabilities_out(raw_text_export, tiny_classifier):
     import tensorflow_text
@@ -34,16 +29,15 @@ def test_tokenisation_parity_keras_hub_sentencepiece_and_graph(raw_text_export):
     assert tokens["texts"] == len(PARITY_TEXTS)
     assert tokens["edge_library"] == "sentencepiece"
     assert tokens["edge_library_identical"], tokens["edge_library_mismatches"]
-    # Empty, long, emoji, CJK, accented, full-width: identical ids; only typed special tokens
-    # differ (known FastSentencepieceTokenizer limitation, reported rather than hidden).
-    assert tokens["in_graph_mismatches"] == SPECIAL_TOKEN_TEXT
-    assert tokens["identical"] is False
+    # [CLS] / [SEP] / [MASK] are control symbols now: typed ones are plain text everywhere.
+    assert tokens["in_graph_mismatches"] == []
+    assert tokens["identical"] is True
 
 
 def test_raw_text_output_parity_on_awkward_texts(raw_text_export, tiny_classifier):
     from albert_tf.deploy import TFLiteRunner
 
-    texts = [t for t in PARITY_TEXTS if t not in SPECIAL_TOKEN_TEXT]
+    texts = list(PARITY_TEXTS)
     runner = TFLiteRunner(raw_text_export["path"])
     got = runner.predict_texts(texts)
     expected = keras_probabilities(tiny_classifier, pack_texts(tiny_classifier, texts))

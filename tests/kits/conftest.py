@@ -14,8 +14,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from kit_helpers import EDGE_KIT, SEQUENCE_LENGTH, SERVING_KIT, kit_venv, load_kit_module
 from tiny_models import fit_tiny_albert_classifier, word_presence_task
@@ -79,19 +77,14 @@ def albert_bundles(albert_classifier, label_names, bundles_dir):
 
 
 @pytest.fixture(scope="session")
-def minilm_folder():
-    """The MiniLM teacher's keras-hub preset folder (BERT, uncased WordPiece)."""
-    from albert_tf.data import fetch_source
-
-    return Path(fetch_source("minilm-teacher"))
-
-
-@pytest.fixture(scope="session")
 def wordpiece_classifier(minilm_folder):
-    """A tiny BERT classifier (random weights) with the MiniLM teacher's real vocabulary."""
+    """A tiny BERT classifier (random weights) with the MiniLM teacher's real vocabulary and
+    normalisation (lower-cased, accents stripped)."""
     import keras_hub
 
-    tokenizer = keras_hub.models.BertTokenizer.from_preset(str(minilm_folder))
+    from albert_tf.models import load_wordpiece_tokenizer
+
+    tokenizer = load_wordpiece_tokenizer(minilm_folder)
     preprocessor = keras_hub.models.BertTextClassifierPreprocessor(
         tokenizer, sequence_length=SEQUENCE_LENGTH)
     backbone = keras_hub.models.BertBackbone(

@@ -70,3 +70,17 @@ def test_wordpiece_kit_json_records_the_tokenizer_options(wordpiece_bundle,
     assert wordpiece_bundle["special_tokens"] == {
         "start_id": tokenizer.token_to_id("[CLS]"), "end_id": tokenizer.token_to_id("[SEP]"),
         "pad_id": tokenizer.token_to_id("[PAD]")}
+
+
+def test_kit_tokenizers_match_keras_hub_on_the_parity_suite(edge_kit, albert_bundles,
+                                                             albert_classifier, wordpiece_bundle,
+                                                             wordpiece_classifier):
+    # All 234 texts of albert_tf/deploy/parity_texts.json, both tokenizer kinds.
+    from albert_tf.deploy.parity import PARITY_TEXTS
+
+    texts = list(PARITY_TEXTS)
+    for bundle, model in ((albert_bundles["float32"], albert_classifier),
+                          (wordpiece_bundle, wordpiece_classifier)):
+        _assert_same_packing(edge_kit.EdgeClassifier(bundle["path"]).encode(texts),
+                             pack_texts(model, texts))
+        assert bundle["parity"]["passed"] and bundle["parity"]["tokenizer_mismatches"] == []

@@ -11,6 +11,21 @@ def test_special_pieces_sit_where_keras_hub_albert_expects_them(sentencepiece_mo
     assert sp.get_piece_size() == 1000
 
 
+def test_special_pieces_are_control_symbols_so_typed_ones_are_plain_text(sentencepiece_model):
+    # User-defined pieces are matched inside text by the sentencepiece library but not by
+    # tensorflow-text's FastSentencepieceTokenizer (raw-text TFLite); control symbols by neither.
+    import tensorflow as tf
+    import tensorflow_text as tf_text
+
+    sp = spm.SentencePieceProcessor(model_file=sentencepiece_model)
+    assert all(sp.is_control(i) for i in (2, 3, 4))
+    text = "[CLS] typed [SEP] tokens [MASK]"
+    ids = sp.encode(text)
+    assert not {2, 3, 4} & set(ids)
+    fast = tf_text.FastSentencepieceTokenizer(model=open(sentencepiece_model, "rb").read())
+    assert fast.tokenize(tf.constant([text])).to_list()[0] == ids
+
+
 def test_case_is_folded_by_the_model_itself(sentencepiece_model):
     sp = spm.SentencePieceProcessor(model_file=sentencepiece_model)
     assert sp.encode("A GREAT Movie") == sp.encode("a great movie")
