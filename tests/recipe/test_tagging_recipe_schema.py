@@ -17,20 +17,24 @@ def write(tmp_path, text):
 
 
 def test_the_shipped_recipes_map_onto_the_tagging_configs():
+    from albert_tf.compress.distill.student import StudentInit
     from albert_tf.recipe.tagging_schema import TaggingRecipe
     from albert_tf.tagging.distill import TokenDistillConfig
     from albert_tf.tagging.prune import TagPruneConfig
     from albert_tf.tagging.train import TaggingDataSpec
 
-    for path in ("recipes/pos-brown.yaml", RECIPE_TINY):
-        recipe = load_recipe(path)
-        assert isinstance(recipe, TaggingRecipe) and recipe.task == "token-classification"
-        assert isinstance(recipe.data, TaggingDataSpec) and recipe.data.source == "brown-corpus"
-        assert isinstance(recipe.prune.config, TagPruneConfig)
-        assert isinstance(recipe.distill, TokenDistillConfig)
+    recipe = load_recipe(RECIPE_TINY)
+    assert isinstance(recipe, TaggingRecipe) and recipe.task == "token-classification"
+    assert isinstance(recipe.data, TaggingDataSpec) and recipe.data.source == "brown-corpus"
+    assert isinstance(recipe.prune.config, TagPruneConfig)
+    assert isinstance(recipe.distill, TokenDistillConfig)
+    # The POS recipe: the MiniLM teacher, albertized into the student, no pruning.
     recipe = load_recipe("recipes/pos-brown.yaml")
-    assert recipe.teacher.model["hidden_dim"] == 256
-    assert recipe.prune.config.structured.depth == 2
+    assert isinstance(recipe.distill, TokenDistillConfig) and recipe.prune is None
+    assert recipe.teacher.model == "minilm-teacher"
+    assert recipe.teacher.precision == "mixed_bfloat16"
+    assert isinstance(recipe.student, StudentInit) and recipe.student.method == "albertize"
+    assert recipe.gates.min_retention == 0.99 and recipe.gates.min_speedup == 4.0
     ner = load_recipe("recipes/peoples-daily-ner.yaml")
     assert isinstance(ner, TaggingRecipe) and ner.data.source == "peoples-daily"
     assert ner.gates.min_margin_over_baseline == 0.0
@@ -40,9 +44,10 @@ RECIPE_TINY = "tests/recipe/tiny_tagging.yaml"
 
 
 @pytest.mark.parametrize("text, fragments", [
-    ("teacher: {precision: mixed_bfloat16}\n",
-     ["teacher.precision", "unknown setting", "sequence_length"]),
-    ("student: {method: truncate}\n", ["student", "unknown setting", "prune"]),
+    ("teacher: {precision: bfloat16}\n",
+     ["teacher.precision", "'bfloat16'", "mixed_bfloat16"]),
+    ("student: {method: truncate}\n", ["student.method", "'truncate'", "albertize", "prune"]),
+    ("student: {method: albertize, num_groups: 0}\n", ["student", "num_groups"]),
     ("data: {train_limt: 5}\n", ["data.train_limt", "unknown setting", "train_limit"]),
     ("teacher: {sequence_length: long}\n", ["teacher.sequence_length", "integer", "'long'"]),
     ("teacher: {model: [1, 2]}\n", ["teacher.model", "a string or a mapping"]),
@@ -59,7 +64,7 @@ RECIPE_TINY = "tests/recipe/tiny_tagging.yaml"
      ["export.tflite_modes[1]", "'int8'", "dynamic-int8"]),
     ("bench: {latency_runs: 0}\n", ["bench", "latency_runs must be >= 1"]),
     ("gates: {artifact: float16}\n", ["gates.artifact", "float16"]),
-    ("distill: {epochs: 1}\n", ["distill needs a prune section"]),
+    ("distill: {epochs: 1}\n", ["distill needs a student or a prune section"]),
 ])
 def test_invalid_tagging_recipes_name_path_value_and_allowed(tmp_path, text, fragments):
     base = BASE.split("export:")[0] if text.startswith("export:") else BASE  # one export key

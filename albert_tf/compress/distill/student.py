@@ -51,6 +51,14 @@ class StudentInit:
         if self.method not in INIT_METHODS:
             raise UserError(f"unknown student initialisation {self.method!r}: expected one of "
                             f"{', '.join(INIT_METHODS)}")
+        if self.num_groups < 1 or self.embedding_dim < 2:
+            raise UserError(f"num_groups must be >= 1 and embedding_dim >= 2. Received: "
+                            f"num_groups={self.num_groups}, embedding_dim={self.embedding_dim}")
+        if self.num_layers is not None and (self.num_layers < 1 or (
+                self.method == "albertize" and self.num_layers % self.num_groups)):
+            raise UserError(f"num_layers must be >= 1 (for albertize, a multiple of num_groups). "
+                            f"Received: num_layers={self.num_layers}, "
+                            f"num_groups={self.num_groups}")
         if self.calibration_texts < 1:
             raise UserError(f"calibration_texts must be >= 1. Received: {self.calibration_texts}")
         if self.sequence_length is not None and self.sequence_length < 4:
