@@ -185,7 +185,7 @@ def _notes(runs) -> list[str]:
             lines.append(f"- {prefix}machine: {machine['cpu']}, {machine['logical_cpus']} "
                          f"logical CPUs; float32 matmul peak {peaks}"
                          + (f"; int8 (TFLite dynamic-int8) matmul peak {int8}" if int8 else ""))
-        lines += _noise_notes(run, prefix)
+        lines += noise_notes(run, prefix)
         lines.append(f"- {prefix}accuracy on {run.get('eval_examples')} test examples; "
                      f"ONNX Runtime baseline: {run.get('onnx', 'skipped')}")
         lines += _baseline_notes(run, prefix)
@@ -195,7 +195,7 @@ def _notes(runs) -> list[str]:
     return lines
 
 
-def _noise_notes(run: dict, prefix: str) -> list[str]:
+def noise_notes(run: dict, prefix: str) -> list[str]:
     noise = run.get("noise")
     if not noise:
         return []

@@ -62,6 +62,15 @@ def test_every_stage_runs_in_order_and_the_report_scores_each_artifact(run_dir):
     assert rows["model-dynamic-int8.tflite"]["size_bytes"] < \
         rows["model-float32.tflite"]["size_bytes"]
     assert rows["model-float32.tflite"]["speedup"] > 0
+    # Timed turn by turn: paired timings give every speed-up a bootstrap interval, and the
+    # load around the timings is on record.
+    shipped = rows["model-dynamic-int8.tflite"]
+    assert shipped["shipped"] and results["shipped"]["artifact"] == shipped["artifact"]
+    low, high = shipped["speedup_interval"]
+    assert 0 < low <= high
+    assert len(shipped["latency"]["1"]["times_ms"]) == \
+        len(rows["teacher-float32.tflite"]["latency"]["1"]["times_ms"]) == 3
+    assert {"noisy", "reasons", "other_load_per_cpu"} <= set(results["noise"])
     # Baselines learned from the recipe's 200 training sentences, scored on the same 40.
     baselines = {b["baseline"]: b for b in results["baselines"]}
     assert list(baselines) == ["majority tag", "most frequent tag"]
@@ -71,6 +80,10 @@ def test_every_stage_runs_in_order_and_the_report_scores_each_artifact(run_dir):
     assert "| most frequent tag (baseline) |" in report
     assert "| majority tag (baseline) |" in report
     assert (run_dir / "report" / "report.md").read_text().startswith("# tiny-tagging")
+    # The first line after the title says what to ship, and the table marks it.
+    assert report.splitlines()[2].startswith("**Ship `export/model-dynamic-int8.tflite`**: ")
+    assert "| model-dynamic-int8.tflite (shipped) |" in report
+    assert "timing conditions:" in report
 
 
 def test_the_artifacts_give_per_token_outputs_and_word_tags(run_dir):
@@ -104,3 +117,6 @@ def test_a_changed_gate_reruns_only_the_report_and_a_failed_gate_exits_1(run_dir
     assert "gate failed: max_size_mb" in capsys.readouterr().out
     after = _mtimes(run_dir)
     assert all(after[s] == before[s] for s in STAGES[:-1]) and after["report"] != before["report"]
+    report = (run_dir / "report" / "report.md").read_text()
+    assert report.splitlines()[2] == ("**Nothing to ship**: `export/model-dynamic-int8.tflite` "
+                                      "failed its gates (max_size_mb).")
