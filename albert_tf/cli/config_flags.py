@@ -91,14 +91,14 @@ class _Collect(argparse.Action):
     """Repeatable flag for a list or tuple field: the first use replaces the default, later
     uses add to it (argparse's `append` would add to a non-empty default)."""
 
-    def __init__(self, *args, container=list, **kwargs):
-        self.container = container
+    def __init__(self, *args, collection=list, **kwargs):
+        self.collection = collection
         super().__init__(*args, **kwargs)
 
     def __call__(self, parser, namespace, values, option_string=None):
         current = getattr(namespace, self.dest, None)
         items = [] if current is self.default or current is None else list(current)
-        setattr(namespace, self.dest, self.container([*items, values]))
+        setattr(namespace, self.dest, self.collection([*items, values]))
 
 
 def _argument_options(hint, name: str):
@@ -119,7 +119,7 @@ def _argument_options(hint, name: str):
         options, _ = _argument_options(item, name)
         if "action" in options or typing.get_origin(item) in (list, tuple):
             raise TypeError(f"{name}: no flag for a list of {item!r}; give its `type`")
-        return ({**options, "action": _Collect, "container": origin},
+        return ({**options, "action": _Collect, "collection": origin},
                 (lambda v: origin([v])) if "choices" not in options else None)
     raise TypeError(f"{name}: no flag for type {hint!r}; give its `type` or skip it")
 
@@ -189,7 +189,7 @@ def add_config_flags(parser, cls, *, rename: dict | None = None, skip=(), only=N
             kwargs, as_field = _argument_options(hints[name], name)
         kwargs.update(extra)
         if kwargs.get("nargs") and kwargs.get("action") is _Collect:  # a list in one go
-            kwargs.pop("action"), kwargs.pop("container")
+            kwargs.pop("action"), kwargs.pop("collection")
         if as_field is not None and "type" in kwargs:
             kwargs["type"] = _checked(kwargs["type"], cls, name, as_field, base)
         kwargs.setdefault("default", _default(field))

@@ -26,7 +26,8 @@ def register(subparsers):
                        help="tokens per example (default: 128)")
     train = parser.add_argument_group("training")
     # --seed is the data's (one seed for splits, shuffling and initialisation).
-    add_config_flags(train, FinetuneConfig, rename={"jit_compile": "xla"}, skip={"seed"})
+    add_config_flags(train, FinetuneConfig, rename={"jit_compile": ("xla", "jit-compile")},
+                     skip={"seed"})
     train.add_argument("--precision", default="float32",
                        choices=["float32", "mixed_bfloat16", "mixed_float16"])
     train.add_argument("--strategy", default="default",
