@@ -1,7 +1,7 @@
-"""Argument types and argument groups shared by several sub-commands."""
+"""Argument types and argument groups shared by several sub-commands (flags that set a
+configuration dataclass's fields are derived from it: `albert_tf.cli.config_flags`)."""
 
 import argparse
-import math
 
 
 def _number_type(parse, is_allowed, allowed: str):
@@ -22,24 +22,7 @@ def _number_type(parse, is_allowed, allowed: str):
 
 positive_int = _number_type(int, lambda v: v >= 1, "a whole number >= 1")
 non_negative_int = _number_type(int, lambda v: v >= 0, "a whole number >= 0")
-positive_float = _number_type(float, lambda v: 0 < v < math.inf, "a finite number > 0")
-non_negative_float = _number_type(float, lambda v: 0 <= v < math.inf, "a finite number >= 0")
 fraction = _number_type(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
-unit_interval = _number_type(float, lambda v: 0 <= v <= 1, "a number in [0, 1]")
-
-
-def add_optimizer_arguments(group, *, batch_size: int, learning_rate: float,
-                            warmup_fraction: float) -> None:
-    """--batch-size, --learning-rate, --weight-decay, --warmup-fraction and --clip-norm, the
-    AdamW settings every training command shares. The defaults are passed in, not read from
-    the configuration dataclasses: importing some of those loads TensorFlow, and `--help` must
-    stay fast (tests/cli/test_cli_defaults.py checks that they agree)."""
-    group.add_argument("--batch-size", type=positive_int, default=batch_size)
-    group.add_argument("--learning-rate", type=positive_float, default=learning_rate)
-    group.add_argument("--weight-decay", type=non_negative_float, default=0.01)
-    group.add_argument("--warmup-fraction", type=fraction, default=warmup_fraction)
-    group.add_argument("--clip-norm", type=non_negative_float, default=1.0,
-                       help="global gradient norm; 0 off")
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,15 +1,16 @@
 """`albert-tf distill`: distil a fine-tuned teacher into a smaller ALBERT student."""
 
-from albert_tf.cli.common import (
-    add_data_arguments,
-    add_optimizer_arguments,
-    data_spec,
-    non_negative_float,
-    non_negative_int,
-    positive_float,
-    positive_int,
-    unit_interval,
-)
+from albert_tf.cli.common import add_data_arguments, data_spec, positive_int
+from albert_tf.cli.config_flags import add_config_flags, config_from_args
+from albert_tf.compress.distill.config import DistillConfig, parse_layer_map
+
+DISTILLATION_FIELDS = {
+    "temperature", "alpha", "hidden_weight", "attention_weight", "layer_map",
+    "augment_sources", "augment_max_texts", "augment_min_words", "share_groups",
+    "share_tie_epochs", "cache_dtype"}
+# Older, shorter flag names first; the field's own name is an alias.
+RENAMED = {"jit_compile": ("xla", "jit-compile"), "augment_sources": ("augment", "augment-sources"),
+           "augment_max_texts": ("augment-max", "augment-max-texts")}
 
 
 def register(subparsers):
@@ -49,43 +50,12 @@ def register(subparsers):
     models.add_argument("--sequence-length", type=positive_int, default=None,
                         help="student tokens per example (default: the teacher's)")
     distil = parser.add_argument_group("distillation")
-    distil.add_argument("--temperature", type=positive_float, default=2.0,
-                        help="softening temperature T (default: 2)")
-    distil.add_argument("--alpha", type=unit_interval, default=0.8,
-                        help="weight of the soft-label loss; 1-alpha weighs the hard labels "
-                             "(default: 0.8)")
-    distil.add_argument("--hidden-weight", type=non_negative_float, default=0.0,
-                        help="weight of hidden-state transfer (needs a shared tokenizer; "
-                             "default: 0)")
-    distil.add_argument("--attention-weight", type=non_negative_float, default=0.0,
-                        help="weight of attention transfer (shared tokenizer, equal heads; "
-                             "default: 0)")
-    distil.add_argument("--layer-map", default="",
-                        help="student:teacher hidden-state pairs, e.g. 1:2,2:4,3:6 "
-                             "(0 = embeddings; default: uniform)")
-    # Literal names (as config.AUGMENT_SOURCES): importing the distill package would load
-    # TensorFlow just to print --help. DistillConfig validates them again.
-    distil.add_argument("--augment", action="append", default=[],
-                        choices=["brown-corpus", "movie-snippets", "product-snippets",
-                                 "editorial-snippets", "sentiment-tweets", "training-split"],
-                        help="add unlabelled texts of this source, labelled by the teacher "
-                             "(training-split: the rest of --data's training split beyond "
-                             "--train-limit, labels not used; dev and test texts are always "
-                             "left out)")
-    distil.add_argument("--augment-max", type=non_negative_int, default=20000,
-                        help="at most this many augmentation texts (default: 20000)")
-    distil.add_argument("--share-groups", type=non_negative_int, default=0,
-                        help="anneal the student's distinct layers (albertize with --num-groups "
-                             "= --num-layers) into this many shared layers over --epochs, then "
-                             "tie them (0: off)")
-    distil.add_argument("--share-tie-epochs", type=non_negative_int, default=1,
-                        help="with --share-groups: epochs distilled after tying")
+    add_config_flags(distil, DistillConfig, only=DISTILLATION_FIELDS, rename=RENAMED,
+                     options={"layer_map": {"type": parse_layer_map, "metavar": "S:T,..."},
+                              "augment_sources": {"metavar": "SOURCE"}})
     train = parser.add_argument_group("training")
-    train.add_argument("--epochs", type=positive_int, default=3)
-    add_optimizer_arguments(train, batch_size=32, learning_rate=5e-5, warmup_fraction=0.1)
-    train.add_argument("--patience", type=non_negative_int, default=0,
-                       help="early-stopping patience on dev accuracy; 0 disables (default)")
-    train.add_argument("--xla", action="store_true", help="compile the train step with XLA")
+    # --seed is the data's (one seed for splits, shuffling and initialisation).
+    add_config_flags(train, DistillConfig, skip={*DISTILLATION_FIELDS, "seed"}, rename=RENAMED)
     parser.add_argument("--run-dir", default="runs/distill", help="output folder")
     parser.add_argument("--resume", action="store_true",
                         help="continue a killed run from its last finished epoch")
@@ -120,19 +90,12 @@ def _load_teacher(name: str, label_names: list, sequence_length):
 def run(args) -> int:
     import keras
 
-    from albert_tf.compress.distill import DistillConfig, StudentInit, build_student, distill, parse_layer_map
+    from albert_tf.compress.distill import StudentInit, build_student, distill
     from albert_tf.compress.distill.augment import requested_unlabelled_texts
     from albert_tf.data import Splits
     from albert_tf.train.job import load_splits
 
-    config = DistillConfig(
-        temperature=args.temperature, alpha=args.alpha, hidden_weight=args.hidden_weight,
-        attention_weight=args.attention_weight, layer_map=parse_layer_map(args.layer_map),
-        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-        weight_decay=args.weight_decay, warmup_fraction=args.warmup_fraction,
-        clip_norm=args.clip_norm, patience=args.patience, jit_compile=args.xla,
-        augment_sources=tuple(dict.fromkeys(args.augment)), augment_max_texts=args.augment_max,
-        share_groups=args.share_groups, share_tie_epochs=args.share_tie_epochs, seed=args.seed)
+    config = config_from_args(DistillConfig, args)
     init = StudentInit(
         method=args.init, shape=args.student_config, tokenizer=args.student_tokenizer,
         num_layers=args.num_layers, intermediate_dim=args.intermediate_dim,

@@ -1,12 +1,8 @@
 """`albert-tf finetune`: fine-tune a classifier on a data source and evaluate it."""
 
-from albert_tf.cli.common import (
-    add_data_arguments,
-    add_optimizer_arguments,
-    data_spec,
-    non_negative_int,
-    positive_int,
-)
+from albert_tf.cli.common import add_data_arguments, data_spec, positive_int
+from albert_tf.cli.config_flags import add_config_flags, config_from_args
+from albert_tf.train.config import FinetuneConfig
 
 
 def register(subparsers):
@@ -29,13 +25,11 @@ def register(subparsers):
     model.add_argument("--sequence-length", type=positive_int, default=128,
                        help="tokens per example (default: 128)")
     train = parser.add_argument_group("training")
-    train.add_argument("--epochs", type=positive_int, default=3)
-    add_optimizer_arguments(train, batch_size=32, learning_rate=5e-5, warmup_fraction=0.1)
-    train.add_argument("--patience", type=non_negative_int, default=2,
-                       help="early-stopping patience in epochs; 0 disables (default: 2)")
+    # --seed is the data's (one seed for splits, shuffling and initialisation).
+    add_config_flags(train, FinetuneConfig, rename={"jit_compile": ("xla", "jit-compile")},
+                     skip={"seed"})
     train.add_argument("--precision", default="float32",
                        choices=["float32", "mixed_bfloat16", "mixed_float16"])
-    train.add_argument("--xla", action="store_true", help="compile the train step with XLA")
     train.add_argument("--strategy", default="default",
                        choices=["default", "mirrored", "multi-worker", "tpu"])
     parser.add_argument("--run-dir", default="runs/finetune", help="output folder")
@@ -45,16 +39,12 @@ def register(subparsers):
 
 
 def job_from_args(args):
-    from albert_tf.train.config import FinetuneConfig
     from albert_tf.train.job import FinetuneJob
 
     return FinetuneJob(
         data=data_spec(args), model=args.model, tokenizer=args.tokenizer,
         vocab_size=args.vocab_size, sequence_length=args.sequence_length,
-        train=FinetuneConfig(epochs=args.epochs, batch_size=args.batch_size,
-                             learning_rate=args.learning_rate, weight_decay=args.weight_decay,
-                             warmup_fraction=args.warmup_fraction, clip_norm=args.clip_norm,
-                             patience=args.patience, jit_compile=args.xla, seed=args.seed),
+        train=config_from_args(FinetuneConfig, args),
         precision=args.precision, strategy=args.strategy)
 
 

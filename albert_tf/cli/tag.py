@@ -5,13 +5,15 @@ import json
 import sys
 from pathlib import Path
 
-from albert_tf.cli.common import (
-    fraction,
-    non_negative_int,
-    positive_float,
-    positive_int,
-    unit_interval,
-)
+from albert_tf.cli.common import non_negative_int, positive_int
+from albert_tf.cli.config_flags import add_config_flags, config_from_args
+from albert_tf.compress.prune.config import StructuredPruneConfig, UnstructuredPruneConfig
+from albert_tf.tagging.config import TagPruneConfig, TokenDistillConfig
+from albert_tf.train.config import FinetuneConfig
+
+# Token classifiers rank structures by magnitude (TagPruneConfig): no --importance.
+TAG_STRUCTURED_FIELDS = {"heads_fraction", "ffn_fraction", "depth", "keep_groups",
+                         "keep_inner_repetitions"}
 
 
 def _add_data(parser, with_splits: bool = True) -> None:
@@ -62,12 +64,9 @@ def register(subparsers):
     finetune.add_argument("--vocab-size", type=positive_int, default=8000)
     finetune.add_argument("--sequence-length", type=positive_int, default=128,
                           help="sub-tokens per sentence incl. [CLS]/[SEP] (default 128)")
-    finetune.add_argument("--epochs", type=positive_int, default=3)
-    finetune.add_argument("--batch-size", type=positive_int, default=32)
-    finetune.add_argument("--learning-rate", type=positive_float, default=5e-5)
-    finetune.add_argument("--warmup-fraction", type=fraction, default=0.1)
-    finetune.add_argument("--patience", type=non_negative_int, default=2,
-                          help="early-stopping patience (0 disables)")
+    # --seed is the data's (one seed for splits, shuffling and initialisation).
+    add_config_flags(finetune, FinetuneConfig, rename={"jit_compile": ("xla", "jit-compile")},
+                     skip={"seed"})
     finetune.add_argument("--run-dir", default="runs/tag", help="output folder")
     finetune.add_argument("--resume", action="store_true", help="continue a killed run")
     finetune.set_defaults(func=run_finetune)
@@ -91,13 +90,14 @@ def register(subparsers):
     prune = sub.add_parser("prune", help="structured (heads/FFN/depth) and magnitude pruning")
     prune.add_argument("model", help="saved tagger folder")
     _add_data(prune)
-    prune.add_argument("--heads-fraction", type=fraction, default=0.0)
-    prune.add_argument("--ffn-fraction", type=fraction, default=0.0)
-    prune.add_argument("--depth", type=positive_int, default=None, help="new num_layers")
-    prune.add_argument("--sparsity", type=fraction, default=None,
-                       help="magnitude sparsity of every prunable kernel")
-    prune.add_argument("--fine-tune-steps", type=non_negative_int, default=0)
-    prune.add_argument("--learning-rate", type=positive_float, default=3e-5)
+    add_config_flags(prune, StructuredPruneConfig, only=TAG_STRUCTURED_FIELDS)
+    add_config_flags(prune, UnstructuredPruneConfig, options={
+        "sparsity": {"default": None, "help": "magnitude sparsity of every prunable kernel "
+                     "(without it or --m-by-n: no unstructured pruning)"},
+        "block_size": {"metavar": "ROWSxCOLS"}, "m_by_n": {"metavar": "M:N"},
+        "include": {"metavar": "REGEX"}, "exclude": {"metavar": "REGEX"}})
+    add_config_flags(prune, TagPruneConfig, skip={"structured", "unstructured"},
+                     base={"unstructured": UnstructuredPruneConfig()})
     prune.add_argument("--output", required=True, help="folder for the pruned tagger (new or "
                                                       "empty)")
     prune.add_argument("--overwrite", action="store_true",
@@ -111,12 +111,7 @@ def register(subparsers):
                          help="saved tagger folder (e.g. `tag prune` output) or a named "
                               "config built with the teacher's tokenizer")
     _add_data(distill)
-    distill.add_argument("--epochs", type=positive_int, default=3)
-    distill.add_argument("--batch-size", type=positive_int, default=32)
-    distill.add_argument("--learning-rate", type=positive_float, default=1e-3)
-    distill.add_argument("--temperature", type=positive_float, default=2.0)
-    distill.add_argument("--alpha", type=unit_interval, default=0.8,
-                         help="weight of the soft-label term (default 0.8)")
+    add_config_flags(distill, TokenDistillConfig, skip={"seed"})
     distill.add_argument("--output", required=True, help="folder for the student (new or "
                                                          "empty)")
     distill.add_argument("--overwrite", action="store_true",
@@ -159,15 +154,11 @@ def _summary(report: dict) -> str:
 
 def run_finetune(args) -> int:
     from albert_tf.tagging.train import TagFinetuneJob, run_tag_finetune_job
-    from albert_tf.train.config import FinetuneConfig
 
     job = TagFinetuneJob(
         data=_data_spec(args), model=args.model, tokenizer=args.tokenizer,
         vocab_size=args.vocab_size, sequence_length=args.sequence_length,
-        train=FinetuneConfig(epochs=args.epochs, batch_size=args.batch_size,
-                             learning_rate=args.learning_rate,
-                             warmup_fraction=args.warmup_fraction, patience=args.patience,
-                             seed=args.seed))
+        train=config_from_args(FinetuneConfig, args))
     metrics = run_tag_finetune_job(job, args.run_dir, resume=args.resume)
     print(f"model: {args.run_dir}/model")
     print("dev:  " + _summary(metrics["dev"]))
@@ -225,20 +216,18 @@ def run_predict(args) -> int:
 
 
 def run_prune(args) -> int:
-    from albert_tf.compress.prune import StructuredPruneConfig, UnstructuredPruneConfig
     from albert_tf.models.factory import check_output_folder
     from albert_tf.tagging.model import save_token_classifier
-    from albert_tf.tagging.prune import TagPruneConfig, prune_tagger
+    from albert_tf.tagging.prune import prune_tagger
 
-    structured = None
-    if args.heads_fraction or args.ffn_fraction or args.depth:
-        structured = StructuredPruneConfig(heads_fraction=args.heads_fraction,
-                                           ffn_fraction=args.ffn_fraction, depth=args.depth)
-    unstructured = None if args.sparsity is None else UnstructuredPruneConfig(
-        sparsity=args.sparsity)
-    config = TagPruneConfig(structured=structured, unstructured=unstructured,
-                            fine_tune_steps=args.fine_tune_steps,
-                            learning_rate=args.learning_rate)
+    structured = unstructured = None
+    if any(getattr(args, name) for name in TAG_STRUCTURED_FIELDS):
+        structured = config_from_args(StructuredPruneConfig, args)
+    if args.sparsity is not None or args.m_by_n is not None:
+        unstructured = config_from_args(UnstructuredPruneConfig, args,
+                                        sparsity=args.sparsity or 0.0)
+    config = config_from_args(TagPruneConfig, args, structured=structured,
+                              unstructured=unstructured)
     check_output_folder(args.output, args.overwrite)  # before the work, not after
     train = _splits_for_model(args)[0] if args.fine_tune_steps else None
     tagger, names = _load(args.model)
@@ -253,12 +242,10 @@ def run_prune(args) -> int:
 
 def run_distill(args) -> int:
     from albert_tf.models.factory import check_output_folder
-    from albert_tf.tagging.distill import TokenDistillConfig, distill_tagger
+    from albert_tf.tagging.distill import distill_tagger
     from albert_tf.tagging.model import build_token_classifier, save_token_classifier
 
-    config = TokenDistillConfig(epochs=args.epochs, batch_size=args.batch_size,
-                                learning_rate=args.learning_rate, temperature=args.temperature,
-                                alpha=args.alpha, seed=args.seed)
+    config = config_from_args(TokenDistillConfig, args)
     check_output_folder(args.output, args.overwrite or args.resume)
     args.model = args.teacher
     train, dev, _ = _splits_for_model(args)

@@ -20,52 +20,12 @@ import keras
 import numpy as np
 from keras import ops
 
-from albert_tf.errors import UserError, check_finite_numbers
+from albert_tf.errors import UserError
+from albert_tf.tagging.config import TokenDistillConfig
 from albert_tf.tagging.examples import TaggedSentences
 from albert_tf.tagging.pipeline import INPUT_NAMES, align_arrays, length_buckets
 
 logger = logging.getLogger(__name__)
-
-
-@dataclasses.dataclass
-class TokenDistillConfig:
-    """Distillation settings.
-
-    Args:
-        epochs: passes over the training sentences.
-        batch_size: sentences per step.
-        learning_rate: peak AdamW learning rate (warm-up, then linear decay).
-        temperature: softening temperature T of both distributions.
-        alpha: weight of the soft-label term; `1 - alpha` weighs the true tags.
-        weight_decay: AdamW weight decay.
-        warmup_fraction: share of steps spent warming up.
-        seed: shuffle seed.
-    """
-
-    epochs: int = 3
-    batch_size: int = 32
-    learning_rate: float = 1e-3
-    temperature: float = 2.0
-    alpha: float = 0.8
-    weight_decay: float = 0.01
-    warmup_fraction: float = 0.1
-    seed: int = 0
-
-    def __post_init__(self):
-        self.validate()
-
-    def validate(self) -> TokenDistillConfig:
-        check_finite_numbers(self)
-        checks = [("epochs", self.epochs >= 1), ("batch_size", self.batch_size >= 1),
-                  ("learning_rate", self.learning_rate > 0), ("temperature", self.temperature > 0),
-                  ("alpha", 0.0 <= self.alpha <= 1.0), ("weight_decay", self.weight_decay >= 0),
-                  ("warmup_fraction", 0.0 <= self.warmup_fraction < 1.0)]
-        for name, ok in checks:
-            if not ok:
-                raise UserError(f"{name} is out of range. Received: {name}={getattr(self, name)} "
-                                "(epochs, batch_size >= 1; learning_rate, temperature > 0; "
-                                "alpha in [0, 1]; warmup_fraction in [0, 1))")
-        return self
 
 
 def token_soft_label_loss(teacher_logits, student_logits, weights, temperature: float):

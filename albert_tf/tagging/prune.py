@@ -8,58 +8,21 @@ schedule during fine-tuning on aligned `(x, y, weights)` batches, and is strippe
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 
 from albert_tf.compress.prune import (
     StructuredPruneConfig,
-    UnstructuredPruneConfig,
     fine_tune,
     strip_pruning,
     structured_prune,
 )
 from albert_tf.compress.prune.transform import count_nonzero, start_unstructured
 from albert_tf.errors import UserError
+from albert_tf.tagging.config import TagPruneConfig
 from albert_tf.tagging.examples import TaggedSentences
 from albert_tf.tagging.model import token_classifier_for
 
 logger = logging.getLogger(__name__)
-
-
-@dataclasses.dataclass
-class TagPruneConfig:
-    """The tagging pruning stage.
-
-    Args:
-        structured: heads / neurons / depth to remove (magnitude importance), or None.
-        unstructured: magnitude sparsity settings, or None.
-        fine_tune_steps: training steps after pruning (unstructured sparsity follows its
-            schedule during them); 0 is one-shot.
-        learning_rate: Adam learning rate of those steps.
-        batch_size: sentences per fine-tuning step.
-    """
-
-    structured: StructuredPruneConfig | None = None
-    unstructured: UnstructuredPruneConfig | None = None
-    fine_tune_steps: int = 0
-    learning_rate: float = 3e-5
-    batch_size: int = 32
-
-    def __post_init__(self):
-        self.validate()
-
-    def validate(self) -> None:
-        if self.structured is None and self.unstructured is None:
-            raise UserError("nothing to prune: give structured and/or unstructured settings")
-        if self.structured is not None:
-            self.structured.validate()
-            if self.structured.importance != "magnitude":
-                raise UserError("token classifiers are pruned with importance='magnitude'. "
-                                f"Received: {self.structured.importance!r}")
-        if self.unstructured is not None:
-            self.unstructured.validate()
-        if self.fine_tune_steps < 0:
-            raise UserError(f"fine_tune_steps must be >= 0. Received: {self.fine_tune_steps}")
 
 
 def structured_prune_tagger(tagger, config: StructuredPruneConfig):

@@ -1,12 +1,25 @@
-"""One definition of every default: a CLI flag that sets a configuration field defaults to that
-field's dataclass default, so `albert-tf distill` and a recipe's `distill:` section mean the
-same thing when a value is left out."""
+"""One definition of every setting: the flags that set a configuration field are derived from
+its dataclass (`albert_tf.cli.config_flags`), so `albert-tf distill` and a recipe's `distill:`
+section mean the same thing, defaults, help and limits included."""
 
 import dataclasses
+import subprocess
+import sys
+from typing import Literal
 
 import pytest
 
-from albert_tf.cli import build_parser
+from albert_tf.cli import build_parser, main
+from albert_tf.cli.config_flags import add_config_flags, config_from_args, field_help
+from albert_tf.compress.distill.config import DistillConfig
+from albert_tf.compress.prune.config import (
+    PruneConfig,
+    StructuredPruneConfig,
+    UnstructuredPruneConfig,
+)
+from albert_tf.pretrain.config import PretrainConfig, PretrainJob
+from albert_tf.tagging.config import TagPruneConfig, TokenDistillConfig
+from albert_tf.train.config import FinetuneConfig
 
 
 def subcommand(parser, *names):
@@ -25,35 +38,165 @@ def dataclass_defaults(cls) -> dict:
     return defaults
 
 
-def configs():
-    from albert_tf.compress.distill.config import DistillConfig
-    from albert_tf.compress.prune import StructuredPruneConfig, UnstructuredPruneConfig
-    from albert_tf.pretrain.job import PretrainConfig, PretrainJob
-    from albert_tf.tagging.distill import TokenDistillConfig
-    from albert_tf.train.config import FinetuneConfig
+# (command, configuration, fields the command sets otherwise: `seed` from the data arguments,
+# nested configurations from the flags of theirs, tagger pruning ranks by magnitude only).
+CONFIGS = [
+    (("finetune",), FinetuneConfig, {"seed"}),
+    (("distill",), DistillConfig, {"seed"}),
+    (("prune",), StructuredPruneConfig, set()),
+    (("prune",), UnstructuredPruneConfig, set()),
+    (("prune",), PruneConfig, {"structured", "unstructured"}),
+    (("pretrain",), PretrainConfig, set()),
+    (("pretrain",), PretrainJob, {"train"}),
+    (("tag", "finetune"), FinetuneConfig, {"seed"}),
+    (("tag", "distill"), TokenDistillConfig, {"seed"}),
+    (("tag", "prune"), StructuredPruneConfig, {"importance", "calibration_batches"}),
+    (("tag", "prune"), UnstructuredPruneConfig, set()),
+    (("tag", "prune"), TagPruneConfig, {"structured", "unstructured"}),
+]
+IDS = [f"{' '.join(c)}-{cls.__name__}" for c, cls, _ in CONFIGS]
 
-    return [(("finetune",), FinetuneConfig), (("distill",), DistillConfig),
-            (("prune",), StructuredPruneConfig), (("prune",), UnstructuredPruneConfig),
-            (("tag", "distill"), TokenDistillConfig), (("tag", "finetune"), FinetuneConfig),
-            (("pretrain",), PretrainConfig), (("pretrain",), PretrainJob)]
+# A default that differs on purpose: no --sparsity means no unstructured pruning.
+CLI_DEFAULTS = {"sparsity": None}
 
 
-# Flags whose CLI default differs in form only: a string the command parses into the field's
-# type, or a flag whose absence chooses another mode (no --sparsity: structured pruning).
-PARSED = {"layer_map": ("", ()), "exclude": (None, ()), "sparsity": (None, 0.5),
-          "corpus": (None, [])}  # --corpus is required
+@pytest.fixture(scope="module")
+def parser():
+    return build_parser()
 
 
-@pytest.mark.parametrize("command, config", configs(), ids=lambda v: getattr(v, "__name__", v))
-def test_cli_defaults_are_the_dataclass_defaults(command, config):
-    parser = subcommand(build_parser(), *command)
+@pytest.mark.parametrize("command, config, elsewhere", CONFIGS, ids=IDS)
+def test_every_field_has_a_flag_with_the_dataclass_default(parser, command, config, elsewhere):
+    actions = {a.dest: a for a in subcommand(parser, *command)._actions}
     defaults = dataclass_defaults(config)
-    shared = [a for a in parser._actions if a.dest in defaults]
-    assert shared, f"{' '.join(command)} sets no {config.__name__} field"
-    for action in shared:
-        expected = defaults[action.dest]
-        if action.dest in PARSED and (action.default, expected) == PARSED[action.dest]:
+    missing = set(defaults) - elsewhere - set(actions)
+    assert not missing, f"albert-tf {' '.join(command)}: no flag for {sorted(missing)}"
+    for name in set(defaults) & set(actions):  # `seed` too, where the data arguments set it
+        expected = CLI_DEFAULTS.get(name, defaults[name])
+        assert actions[name].default == expected, (
+            f"albert-tf {' '.join(command)} {actions[name].option_strings[0]} defaults to "
+            f"{actions[name].default!r}, {config.__name__}.{name} to {expected!r}")
+
+
+@pytest.mark.parametrize("command, config, elsewhere", CONFIGS, ids=IDS)
+def test_help_is_the_docstring_entry(parser, command, config, elsewhere):
+    actions = {a.dest: a for a in subcommand(parser, *command)._actions}
+    docs = field_help(config)
+    for name in set(dataclass_defaults(config)) - elsewhere:
+        if name not in docs or name in ("corpus", "sparsity"):  # commands word these two
             continue
-        assert action.default == expected, (
-            f"albert-tf {' '.join(command)} --{action.dest.replace('_', '-')} defaults to "
-            f"{action.default!r}, {config.__name__}.{action.dest} to {expected!r}")
+        words = docs[name].replace("`", "").rstrip(".").split()[:6]
+        assert " ".join(words) in " ".join(actions[name].help.split()), name
+
+
+def test_field_help_reads_google_style_args():
+    @dataclasses.dataclass
+    class Settings:
+        """Settings.
+
+        Args:
+            first: one line.
+            second, third: shared by two fields,
+                over two lines.
+
+        Returns:
+            nothing to read here.
+        """
+
+        first: int = 1
+        second: int = 2
+        third: int = 3
+
+    assert field_help(Settings) == {"first": "one line.",
+                                    "second": "shared by two fields, over two lines.",
+                                    "third": "shared by two fields, over two lines."}
+
+
+@dataclasses.dataclass
+class Throwaway:
+    """A configuration no command knows.
+
+    Args:
+        steps: how many steps.
+        rate: how fast.
+        enabled: whether it runs.
+        mode: which way.
+        names: repeatable names.
+        shape: rows and columns.
+        limit: an optional bound.
+    """
+
+    steps: int = 3
+    rate: float = 0.5
+    enabled: bool = True
+    mode: Literal["fast", "slow"] = "fast"
+    names: tuple[str, ...] = ("a",)
+    shape: tuple[int, int] = (1, 4)
+    limit: int | None = None
+
+    def __post_init__(self):
+        if self.steps < 1:
+            raise ValueError(f"steps must be >= 1. Received: steps={self.steps}")
+
+
+def throwaway_parser(**kwargs):
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="x", exit_on_error=False)
+    add_config_flags(parser, Throwaway, **kwargs)
+    return parser
+
+
+def test_a_new_field_gets_a_flag_without_touching_the_cli():
+    parser = throwaway_parser()
+    assert config_from_args(Throwaway, parser.parse_args([])) == Throwaway()
+    args = parser.parse_args(["--steps", "5", "--rate", "0.25", "--no-enabled", "--mode", "slow",
+                              "--names", "b", "--names", "c", "--shape", "2x2",
+                              "--limit", "7"])
+    assert config_from_args(Throwaway, args) == Throwaway(
+        steps=5, rate=0.25, enabled=False, mode="slow", names=("b", "c"), shape=(2, 2),
+        limit=7)
+    assert "how fast (default: 0.5)" in parser.format_help()
+
+
+def test_rename_skip_and_values():
+    parser = throwaway_parser(rename={"steps": ("epochs", "steps")}, skip={"limit"})
+    args = parser.parse_args(["--epochs", "4"])
+    assert not hasattr(args, "limit")
+    assert config_from_args(Throwaway, args, rate=0.75) == Throwaway(steps=4, rate=0.75)
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["finetune", "--epochs", "0"], ["--epochs", "epochs must be", ">= 1"]),
+    (["finetune", "--learning-rate", "nan"], ["--learning-rate", "finite"]),
+    (["finetune", "--warmup-fraction", "1"], ["--warmup-fraction", "[0, 1)"]),
+    (["distill", "--teacher", "t", "--alpha", "1.5"], ["--alpha", "[0, 1]"]),
+    (["distill", "--teacher", "t", "--layer-map", "1-2"], ["--layer-map", "student:teacher"]),
+    (["distill", "--teacher", "t", "--augment", "web"], ["--augment", "invalid choice"]),
+    (["prune", "m", "o", "--ffn-fraction", "1.5"], ["--ffn-fraction", "[0, 1)"]),
+    (["prune", "m", "o", "--block-size", "0x4"], ["--block-size", ">= 1"]),
+    (["prune", "m", "o", "--m-by-n", "4:2"], ["--m-by-n", "0 < m < n"]),
+    (["prune", "m", "o", "--fine-tune-steps", "-1"], ["--fine-tune-steps", ">= 0"]),
+    (["pretrain", "--corpus", "c", "--run-dir", "r", "--mask-rate", "0"], ["--mask-rate"]),
+    (["tag", "distill", "--teacher", "t", "--student", "s", "--output", "o",
+      "--temperature", "0"], ["--temperature"]),
+    (["tag", "prune", "m", "--output", "o", "--learning-rate", "-1"], ["--learning-rate"]),
+])
+def test_an_invalid_value_is_one_line_naming_the_flag(args, fragments, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and len(err.strip().splitlines()) == 1, err
+    for fragment in fragments:
+        assert fragment in err, err
+
+
+def test_help_does_not_start_tensorflow():
+    code = ("import sys\nfrom albert_tf.cli import main\ntry:\n    main(['finetune', '--help'])\n"
+            "except SystemExit:\n    pass\nprint(sorted(m for m in ('tensorflow', 'keras') "
+            "if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "--learning-rate" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout

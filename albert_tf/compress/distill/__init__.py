@@ -12,44 +12,37 @@ Examples:
 ...                            run_dir="runs/distill")  # doctest: +SKIP
 """
 
-from albert_tf.compress.distill.albertize import albertize_student, factorize_embeddings
-from albert_tf.compress.distill.config import (
-    AUGMENT_SOURCES,
-    DistillConfig,
-    parse_layer_map,
-    uniform_layer_map,
-)
-from albert_tf.compress.distill.distiller import DistillationModel, distill
-from albert_tf.compress.distill.features import encoder_calls, feature_model
-from albert_tf.compress.distill.losses import (
-    AttentionDistillation,
-    HiddenStateDistillation,
-    SoftLabelDistillation,
-)
-from albert_tf.compress.distill.scratch import scratch_student
-from albert_tf.compress.distill.student import INIT_METHODS, StudentInit, build_student
-from albert_tf.compress.distill.teacher_cache import TeacherOutputs, teacher_outputs
-from albert_tf.compress.distill.truncate import truncate_student
+import importlib
 
-__all__ = [
-    "AUGMENT_SOURCES",
-    "AttentionDistillation",
-    "DistillConfig",
-    "DistillationModel",
-    "HiddenStateDistillation",
-    "INIT_METHODS",
-    "SoftLabelDistillation",
-    "StudentInit",
-    "TeacherOutputs",
-    "albertize_student",
-    "build_student",
-    "distill",
-    "encoder_calls",
-    "factorize_embeddings",
-    "feature_model",
-    "parse_layer_map",
-    "scratch_student",
-    "teacher_outputs",
-    "truncate_student",
-    "uniform_layer_map",
-]
+# Loaded on first use: the settings modules (`config`) stay free of TensorFlow, and the CLI
+# reads them to build its flags.
+_EXPORTS = {
+    "AUGMENT_SOURCES": "albert_tf.compress.distill.config",
+    "AttentionDistillation": "albert_tf.compress.distill.losses",
+    "DistillConfig": "albert_tf.compress.distill.config",
+    "DistillationModel": "albert_tf.compress.distill.distiller",
+    "HiddenStateDistillation": "albert_tf.compress.distill.losses",
+    "INIT_METHODS": "albert_tf.compress.distill.student",
+    "SoftLabelDistillation": "albert_tf.compress.distill.losses",
+    "StudentInit": "albert_tf.compress.distill.student",
+    "TeacherOutputs": "albert_tf.compress.distill.teacher_cache",
+    "albertize_student": "albert_tf.compress.distill.albertize",
+    "build_student": "albert_tf.compress.distill.student",
+    "distill": "albert_tf.compress.distill.distiller",
+    "encoder_calls": "albert_tf.compress.distill.features",
+    "factorize_embeddings": "albert_tf.compress.distill.albertize",
+    "feature_model": "albert_tf.compress.distill.features",
+    "parse_layer_map": "albert_tf.compress.distill.config",
+    "scratch_student": "albert_tf.compress.distill.scratch",
+    "teacher_outputs": "albert_tf.compress.distill.teacher_cache",
+    "truncate_student": "albert_tf.compress.distill.truncate",
+    "uniform_layer_map": "albert_tf.compress.distill.config",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'albert_tf.compress.distill' has no attribute {name!r}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import typing
+from typing import Literal
 
 from albert_tf.errors import UserError, check_finite_numbers
 
@@ -13,7 +15,9 @@ from albert_tf.errors import UserError, check_finite_numbers
 # The four VADER snippet sets (movie, product, editorial, tweets) carry sentiment: for a
 # sentiment task they are in-genre text the teacher can label.
 SNIPPET_SOURCES = ("movie-snippets", "product-snippets", "editorial-snippets", "sentiment-tweets")
-AUGMENT_SOURCES = ("brown-corpus", *SNIPPET_SOURCES, "training-split")
+AugmentSource = Literal["brown-corpus", "movie-snippets", "product-snippets",
+                        "editorial-snippets", "sentiment-tweets", "training-split"]
+AUGMENT_SOURCES = typing.get_args(AugmentSource)
 TRAINING_SPLIT = "training-split"
 
 
@@ -78,17 +82,17 @@ class DistillConfig:
     clip_norm: float = 1.0
     patience: int = 0
     jit_compile: bool = False
-    augment_sources: tuple[str, ...] = ()
+    augment_sources: tuple[AugmentSource, ...] = ()
     augment_max_texts: int = 20000
     augment_min_words: int = 4
     seed: int = 0
-    cache_dtype: str = "float16"
+    cache_dtype: Literal["float16", "float32"] = "float16"
     share_groups: int = 0
     share_tie_epochs: int = 1
 
     def __post_init__(self):
         self.layer_map = tuple((int(s), int(t)) for s, t in self.layer_map)
-        self.augment_sources = tuple(self.augment_sources)
+        self.augment_sources = tuple(dict.fromkeys(self.augment_sources))  # each source once
         check_finite_numbers(self)
         if not self.temperature > 0:
             raise UserError(f"temperature must be > 0. Received: {self.temperature}")

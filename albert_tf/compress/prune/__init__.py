@@ -10,40 +10,38 @@ The stage as a whole (what the CLI and recipes call):
     `prune(model, PruneConfig(structured=..., unstructured=..., fine_tune_steps=...), data)`.
 """
 
-from albert_tf.compress.prune.callbacks import UpdatePruningStep
-from albert_tf.compress.prune.magnitude import (
-    PruningState,
-    prune_low_magnitude,
-    pruning_states,
-    strip_pruning,
-    weight_sparsity,
-)
-from albert_tf.compress.prune.schedules import (
-    ConstantSparsity,
-    PolynomialDecay,
-    PruningSchedule,
-    deserialize_schedule,
-)
-from albert_tf.compress.prune.structured import (
-    StructuredPlan,
-    StructuredPruneConfig,
-    apply_structured_plan,
-    plan_structured_pruning,
-    structured_prune,
-)
-from albert_tf.compress.prune.targets import PrunableWeight, find_prunable_weights
-from albert_tf.compress.prune.transform import (
-    PruneConfig,
-    UnstructuredPruneConfig,
-    fine_tune,
-    prune,
-)
+import importlib
 
-__all__ = [
-    "ConstantSparsity", "PolynomialDecay", "PrunableWeight", "PruneConfig", "PruningSchedule",
-    "PruningState", "StructuredPlan", "StructuredPruneConfig", "UnstructuredPruneConfig",
-    "UpdatePruningStep", "apply_structured_plan", "deserialize_schedule",
-    "find_prunable_weights", "fine_tune", "plan_structured_pruning", "prune",
-    "prune_low_magnitude", "pruning_states", "strip_pruning", "structured_prune",
-    "weight_sparsity",
-]
+# Loaded on first use: the settings modules (`config`) stay free of TensorFlow, and the CLI
+# reads them to build its flags.
+_EXPORTS = {
+    "ConstantSparsity": "albert_tf.compress.prune.schedules",
+    "PolynomialDecay": "albert_tf.compress.prune.schedules",
+    "PrunableWeight": "albert_tf.compress.prune.targets",
+    "PruneConfig": "albert_tf.compress.prune.config",
+    "PruningSchedule": "albert_tf.compress.prune.schedules",
+    "PruningState": "albert_tf.compress.prune.magnitude",
+    "StructuredPlan": "albert_tf.compress.prune.structured",
+    "StructuredPruneConfig": "albert_tf.compress.prune.config",
+    "UnstructuredPruneConfig": "albert_tf.compress.prune.config",
+    "UpdatePruningStep": "albert_tf.compress.prune.callbacks",
+    "apply_structured_plan": "albert_tf.compress.prune.structured",
+    "deserialize_schedule": "albert_tf.compress.prune.schedules",
+    "find_prunable_weights": "albert_tf.compress.prune.targets",
+    "fine_tune": "albert_tf.compress.prune.transform",
+    "plan_structured_pruning": "albert_tf.compress.prune.structured",
+    "prune": "albert_tf.compress.prune.transform",
+    "prune_low_magnitude": "albert_tf.compress.prune.magnitude",
+    "pruning_states": "albert_tf.compress.prune.magnitude",
+    "strip_pruning": "albert_tf.compress.prune.magnitude",
+    "structured_prune": "albert_tf.compress.prune.structured",
+    "weight_sparsity": "albert_tf.compress.prune.magnitude",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'albert_tf.compress.prune' has no attribute {name!r}")

@@ -36,13 +36,13 @@ import keras_hub
 import numpy as np
 from keras import ops
 
+from albert_tf.compress.prune.config import StructuredPruneConfig
 from albert_tf.compress.prune.importance import (
-    IMPORTANCE_METHODS,
     EncoderImportance,
     magnitude_importance,
     taylor_importance,
 )
-from albert_tf.errors import UserError, check_finite_numbers
+from albert_tf.errors import UserError
 from albert_tf.models.albert_slim import (
     AlbertSlimBackbone,
     AlbertSlimTextClassifier,
@@ -50,50 +50,6 @@ from albert_tf.models.albert_slim import (
 )
 
 logger = logging.getLogger(__name__)
-
-
-@dataclasses.dataclass
-class StructuredPruneConfig:
-    """What to remove, and how to rank it.
-
-    Args:
-        heads_fraction: fraction of attention heads removed from every transformer layer.
-        ffn_fraction: fraction of FFN intermediate neurons removed from every layer.
-        depth: new `num_layers` (times the groups are applied); None keeps it.
-        keep_groups: number of groups to keep (None: all, or see the module docstring).
-        keep_inner_repetitions: inner layers kept per group (None: all).
-        importance: "magnitude" (no data needed) or "taylor" (calibration batches).
-        calibration_batches: batches used by "taylor".
-    """
-
-    heads_fraction: float = 0.0
-    ffn_fraction: float = 0.0
-    depth: int | None = None
-    keep_groups: int | None = None
-    keep_inner_repetitions: int | None = None
-    importance: str = "magnitude"
-    calibration_batches: int = 8
-
-    def __post_init__(self):
-        self.validate()  # a config that exists is a valid one, wherever it was built
-
-    def validate(self) -> None:
-        """Raise `UserError` on values out of range."""
-        check_finite_numbers(self)
-        for name in ("heads_fraction", "ffn_fraction"):
-            value = getattr(self, name)
-            if not 0.0 <= value < 1.0:
-                raise UserError(f"{name} must be in [0, 1). Received: {name}={value}")
-        for name in ("depth", "keep_groups", "keep_inner_repetitions"):
-            value = getattr(self, name)
-            if value is not None and value < 1:
-                raise UserError(f"{name} must be >= 1. Received: {name}={value}")
-        if self.importance not in IMPORTANCE_METHODS:
-            raise UserError(f"importance must be one of {', '.join(IMPORTANCE_METHODS)}. "
-                            f"Received: {self.importance!r}")
-        if self.calibration_batches < 1:
-            raise UserError("calibration_batches must be >= 1. "
-                            f"Received: {self.calibration_batches}")
 
 
 @dataclasses.dataclass

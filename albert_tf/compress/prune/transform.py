@@ -16,135 +16,28 @@ pruned, metrics = prune(classifier, config, data=train_ds)
 """
 
 import contextlib
-import dataclasses
 import logging
 
 import keras
 import numpy as np
 
 from albert_tf.compress.prune.callbacks import UpdatePruningStep
+from albert_tf.compress.prune.config import (  # noqa: F401  (re-exported: their old home)
+    PruneConfig,
+    StructuredPruneConfig,
+    UnstructuredPruneConfig,
+)
 from albert_tf.compress.prune.magnitude import (
     prune_low_magnitude,
     pruning_states,
     strip_pruning,
     zero_fraction,
 )
-from albert_tf.compress.prune.schedules import ConstantSparsity, PolynomialDecay, PruningSchedule
-from albert_tf.compress.prune.structured import StructuredPruneConfig, structured_prune
-from albert_tf.errors import UserError, check_finite_numbers
+from albert_tf.compress.prune.schedules import ConstantSparsity
+from albert_tf.compress.prune.structured import structured_prune
+from albert_tf.errors import UserError
 
 logger = logging.getLogger(__name__)
-
-SCHEDULE_KINDS = ("polynomial", "constant")
-
-
-@dataclasses.dataclass
-class UnstructuredPruneConfig:
-    """Magnitude pruning settings (tfmot's vocabulary).
-
-    Args:
-        sparsity: final fraction of zeros in every pruned weight, in [0, 1).
-        schedule: "polynomial" (`PolynomialDecay` from `initial_sparsity`) or "constant"
-            (`ConstantSparsity`). Used only when the stage fine-tunes; with no fine-tuning the
-            masks are computed once, at `sparsity`.
-        initial_sparsity: starting sparsity of the polynomial schedule.
-        begin_step: first pruning step.
-        end_step: step at which `sparsity` is reached; default: two thirds of the fine-tuning
-            steps, rounded down to a multiple of `frequency` so the last update lands on it.
-        frequency: steps between mask updates; default: a tenth of the pruning span.
-        power: exponent of the polynomial schedule.
-        block_size: (rows, columns) tiles pruned together, e.g. (1, 4).
-        block_pooling: "AVG" or "MAX".
-        m_by_n: e.g. (2, 4) for 2:4 sparsity of Dense / EinsumDense kernels (overrides
-            `sparsity`).
-        include: regular expressions on weight paths to prune (default: all prunable).
-        exclude: regular expressions on weight paths to keep dense.
-    """
-
-    sparsity: float = 0.5
-    schedule: str = "polynomial"
-    initial_sparsity: float = 0.0
-    begin_step: int = 0
-    end_step: int | None = None
-    frequency: int | None = None
-    power: float = 3.0
-    block_size: tuple[int, int] = (1, 1)
-    block_pooling: str = "AVG"
-    m_by_n: tuple[int, int] | None = None
-    include: list[str] | None = None
-    exclude: list[str] | None = None
-
-    def __post_init__(self):
-        self.validate()
-
-    def validate(self) -> None:
-        """Raise `UserError` on values out of range."""
-        check_finite_numbers(self)
-        if not 0.0 <= self.sparsity < 1.0:
-            raise UserError(f"sparsity must be in [0, 1). Received: sparsity={self.sparsity}")
-        if self.schedule not in SCHEDULE_KINDS:
-            raise UserError(f"schedule must be one of {', '.join(SCHEDULE_KINDS)}. "
-                            f"Received: {self.schedule!r}")
-
-    def make_schedule(self, fine_tune_steps: int) -> PruningSchedule:
-        """The schedule for a run of `fine_tune_steps` training steps.
-
-        Args:
-            fine_tune_steps: training steps the stage will run (>= 1).
-        """
-        self.validate()
-        span = (self.end_step if self.end_step is not None
-                else max(1, fine_tune_steps * 2 // 3)) - self.begin_step
-        if span < 0:
-            raise UserError(f"end_step={self.end_step} is before begin_step={self.begin_step}")
-        frequency = self.frequency or max(1, span // 10)
-        # Steps count from 1 (tfmot): the last update must land on a step that really runs.
-        end_step = self.begin_step + max(span // frequency, 1) * frequency
-        if end_step > fine_tune_steps:
-            raise UserError(
-                f"the pruning schedule ends at step {end_step} but only {fine_tune_steps} "
-                "fine-tuning steps run: lower end_step / frequency or fine-tune longer")
-        if self.schedule == "constant":
-            return ConstantSparsity(self.sparsity, begin_step=self.begin_step,
-                                    end_step=end_step, frequency=frequency)
-        return PolynomialDecay(self.initial_sparsity, self.sparsity, begin_step=self.begin_step,
-                               end_step=end_step, power=self.power, frequency=frequency)
-
-
-@dataclasses.dataclass
-class PruneConfig:
-    """The pruning stage.
-
-    Args:
-        structured: heads / neurons / depth to remove, or None.
-        unstructured: magnitude sparsity, or None.
-        fine_tune_steps: training steps after structured pruning, during which unstructured
-            sparsity follows its schedule (0: one-shot, no data needed with magnitude
-            importance).
-        learning_rate: Adam learning rate of the fine-tuning steps.
-    """
-
-    structured: StructuredPruneConfig | None = None
-    unstructured: UnstructuredPruneConfig | None = None
-    fine_tune_steps: int = 0
-    learning_rate: float = 3e-5
-
-    def __post_init__(self):
-        self.validate()
-
-    def validate(self) -> None:
-        """Raise `UserError` on inconsistent settings."""
-        check_finite_numbers(self)
-        if self.structured is None and self.unstructured is None:
-            raise UserError("nothing to prune: give structured and/or unstructured settings")
-        if self.fine_tune_steps < 0:
-            raise UserError(f"fine_tune_steps must be >= 0. Received: {self.fine_tune_steps}")
-        if self.learning_rate <= 0:
-            raise UserError(f"learning_rate must be > 0. Received: {self.learning_rate}")
-        if self.structured is not None:
-            self.structured.validate()
-        if self.unstructured is not None:
-            self.unstructured.validate()
 
 
 def _is_tokenized(data) -> bool:

@@ -1,0 +1,92 @@
+"""Settings of the tagging stages: `TokenDistillConfig` and `TagPruneConfig`, validated
+when constructed. Kept apart from the training code so that the CLI and the recipe schema read
+them without starting TensorFlow."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from albert_tf.compress.prune.config import StructuredPruneConfig, UnstructuredPruneConfig
+from albert_tf.errors import UserError, check_finite_numbers
+
+
+@dataclasses.dataclass
+class TokenDistillConfig:
+    """Distillation settings.
+
+    Args:
+        epochs: passes over the training sentences.
+        batch_size: sentences per step.
+        learning_rate: peak AdamW learning rate (warm-up, then linear decay).
+        temperature: softening temperature T of both distributions.
+        alpha: weight of the soft-label term; `1 - alpha` weighs the true tags.
+        weight_decay: AdamW weight decay.
+        warmup_fraction: share of steps spent warming up.
+        seed: shuffle seed.
+    """
+
+    epochs: int = 3
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    temperature: float = 2.0
+    alpha: float = 0.8
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.1
+    seed: int = 0
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> TokenDistillConfig:
+        check_finite_numbers(self)
+        checks = [("epochs", self.epochs >= 1), ("batch_size", self.batch_size >= 1),
+                  ("learning_rate", self.learning_rate > 0), ("temperature", self.temperature > 0),
+                  ("alpha", 0.0 <= self.alpha <= 1.0), ("weight_decay", self.weight_decay >= 0),
+                  ("warmup_fraction", 0.0 <= self.warmup_fraction < 1.0)]
+        for name, ok in checks:
+            if not ok:
+                raise UserError(f"{name} is out of range. Received: {name}={getattr(self, name)} "
+                                "(epochs, batch_size >= 1; learning_rate, temperature > 0; "
+                                "alpha in [0, 1]; warmup_fraction in [0, 1))")
+        return self
+
+
+@dataclasses.dataclass
+class TagPruneConfig:
+    """The tagging pruning stage.
+
+    Args:
+        structured: heads / neurons / depth to remove (magnitude importance), or None.
+        unstructured: magnitude sparsity settings, or None.
+        fine_tune_steps: training steps after pruning (unstructured sparsity follows its
+            schedule during them); 0 is one-shot.
+        learning_rate: Adam learning rate of those steps.
+        batch_size: sentences per fine-tuning step.
+    """
+
+    structured: StructuredPruneConfig | None = None
+    unstructured: UnstructuredPruneConfig | None = None
+    fine_tune_steps: int = 0
+    learning_rate: float = 3e-5
+    batch_size: int = 32
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> None:
+        check_finite_numbers(self)
+        if self.structured is None and self.unstructured is None:
+            raise UserError("nothing to prune: give structured and/or unstructured settings")
+        if self.structured is not None:
+            self.structured.validate()
+            if self.structured.importance != "magnitude":
+                raise UserError("token classifiers are pruned with importance='magnitude'. "
+                                f"Received: {self.structured.importance!r}")
+        if self.unstructured is not None:
+            self.unstructured.validate()
+        if self.fine_tune_steps < 0:
+            raise UserError(f"fine_tune_steps must be >= 0. Received: {self.fine_tune_steps}")
+        if not self.learning_rate > 0:
+            raise UserError(f"learning_rate must be > 0. Received: {self.learning_rate}")
+        if self.batch_size < 1:
+            raise UserError(f"batch_size must be >= 1. Received: {self.batch_size}")
