@@ -8,6 +8,7 @@ from pathlib import Path
 from albert_tf.cli.common import non_negative_int, positive_int
 from albert_tf.cli.config_flags import add_config_flags, config_from_args
 from albert_tf.compress.prune.config import StructuredPruneConfig, UnstructuredPruneConfig
+from albert_tf.errors import UserError
 from albert_tf.tagging.config import TagPruneConfig, TokenDistillConfig
 from albert_tf.train.config import FinetuneConfig
 
@@ -121,13 +122,20 @@ def register(subparsers):
                               "(checkpoints in OUTPUT.checkpoints/)")
     distill.set_defaults(func=run_distill)
 
-    export = sub.add_parser("export", help="TFLite (per-token outputs) or raw-text SavedModel "
-                                           "(word tags)")
+    export = sub.add_parser("export", help="TFLite (per-token outputs), raw-text SavedModel "
+                                           "(word tags) or edge bundle (word tags with "
+                                           "export/edge/tag.py)")
     export.add_argument("model", help="saved tagger folder")
-    export.add_argument("--format", default="tflite", choices=["tflite", "saved-model"])
+    export.add_argument("--format", default="tflite", choices=["tflite", "saved-model", "edge"])
     export.add_argument("--mode", default="float32",
                         choices=["float32", "float16", "dynamic-int8"], help="TFLite mode")
-    export.add_argument("--output", required=True, help=".tflite file or SavedModel folder")
+    export.add_argument("--output", required=True,
+                        help=".tflite file, SavedModel folder or edge bundle folder")
+    export.add_argument("--overwrite", action="store_true",
+                        help="edge: replace an existing bundle folder")
+    export.add_argument("--allow-mismatch", action="store_true",
+                        help="edge: write the bundle even when the kit's parity check fails "
+                             "(recorded in kit.json)")
     export.set_defaults(func=run_export)
 
 
@@ -272,7 +280,29 @@ def run_distill(args) -> int:
 def run_export(args) -> int:
     from albert_tf.tagging.export import export_tagger_tflite, export_word_tagger
 
+    if args.format != "edge" and (args.overwrite or args.allow_mismatch):
+        raise UserError("--overwrite and --allow-mismatch are for --format edge. Received: "
+                        f"--format {args.format}")
+    if args.format == "edge" and Path(args.output).exists() and not args.overwrite:
+        raise UserError(f"{args.output} already exists: choose another folder or pass "
+                        "--overwrite")  # before loading the model
     tagger, names = _load(args.model)
+    if args.format == "edge":
+        from albert_tf.deploy.kit_bundle import write_tagging_bundle
+
+        kit = write_tagging_bundle(tagger, args.output, mode=args.mode, tag_names=names,
+                                   overwrite=args.overwrite, allow_mismatch=args.allow_mismatch)
+        parity = kit["parity"]
+        print(f"wrote {kit['path']} ({kit['model_size_bytes'] / 1e6:.2f} MB model, "
+              f"{kit['mode']}); parity {'passed' if parity['passed'] else 'FAILED'} on "
+              f"{parity['texts']} texts: {parity['same_tag_fraction']:.4f} of {parity['words']} "
+              f"words tagged by the edge kit as by the Keras model (max probability error "
+              f"{parity['max_abs_error']:.1e})")
+        if parity["failures"]:
+            print("parity check FAILED (written because of --allow-mismatch, recorded in "
+                  "kit.json): " + "; ".join(parity["failures"]))
+        print(f"run it: python export/edge/tag.py {kit['path']} \"The dog barked.\"")
+        return 0
     if args.format == "tflite":
         report = export_tagger_tflite(tagger, args.output, args.mode, tag_names=names)
     else:

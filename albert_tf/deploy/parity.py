@@ -310,6 +310,14 @@ def _describe_failure(key: str, node: dict) -> str:
                             sorted(node["edge_library_mismatch_classes"].items()))
         return (f"{node['edge_library']} token ids differ from keras-hub's on "
                 f"{len(node['edge_library_mismatches'])} of {node['texts']} texts ({classes})")
+    if key == "word_split_identical":
+        return (f"the edge kit's words differ from split_words' on "
+                f"{len(node['word_split_mismatches'])} of {node['texts']} texts")
+    if key == "edge_tokens_identical":
+        classes = ", ".join(f"{name} {count}" for name, count in
+                            sorted(node["edge_tokens_mismatch_classes"].items()))
+        return (f"the edge kit's token ids or word starts differ from the tagger's alignment on "
+                f"{len(node['edge_tokens_mismatches'])} of {node['texts']} texts ({classes})")
     if key == "pairs_packed_identical":
         return "packed text pairs differ from keras-hub's preprocessor"
     return f"{key} is False"

@@ -92,6 +92,10 @@ class TokenClassifierPreprocessor(keras_hub.models.Preprocessor):
     def _unknown_id(self) -> int:
         raise NotImplementedError
 
+    def special_token_ids(self) -> dict[str, int]:
+        """`start_id`, `end_id`, `pad_id` and `unknown_id` (given to words with no token)."""
+        return dict(zip(("start_id", "end_id", "pad_id", "unknown_id"), map(int, self._ids())))
+
     def word_tokenizer(self):
         """An object whose `tokenize(words)` maps a 1-D string tensor of words to
         `[num_words, (pieces)]` int32 ids, created eagerly (see the subclasses)."""

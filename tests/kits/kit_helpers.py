@@ -22,7 +22,10 @@ INSTALL_TIMEOUT_S = 900
 
 
 def load_kit_module(path: Path, name: str):
-    """Import a kit script as a module (the kits are not packages)."""
+    """Import a kit script as a module (the kits are not packages; the script's folder goes
+    on `sys.path`, as when it runs, for the modules beside it such as `kit_common`)."""
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses / typing look the module up by name

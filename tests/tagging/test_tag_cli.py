@@ -36,3 +36,21 @@ def test_bad_input_gives_one_line_and_exit_2(trained_tagger, tmp_path):
     assert result.stderr.strip().count("\n") == 0 and "missing.conll" in result.stderr
     result = _cli("evaluate", str(tmp_path))
     assert result.returncode == 2 and "not a saved token classifier" in result.stderr
+
+
+def test_export_an_edge_bundle_and_refuse_an_existing_one(trained_tagger, tmp_path):
+    _, folder, _ = trained_tagger
+    bundle = tmp_path / "bundle"
+    result = _cli("export", str(folder), "--format", "edge", "--mode", "dynamic-int8",
+                  "--output", str(bundle))
+    assert result.returncode == 0, result.stderr
+    assert "parity passed on 237 texts" in result.stdout and "tag.py" in result.stdout
+    kit = json.loads((bundle / "kit.json").read_text())
+    assert kit["task"] == "token-classification" and kit["mode"] == "dynamic-int8"
+    assert kit["parity"]["word_split_identical"] and kit["parity"]["edge_tokens_identical"]
+    again = _cli("export", str(folder), "--format", "edge", "--output", str(bundle))
+    assert again.returncode == 2 and "already exists" in again.stderr
+    assert again.stderr.strip().count("\n") == 0
+    wrong = _cli("export", str(folder), "--output", str(tmp_path / "t.tflite"),
+                 "--allow-mismatch")
+    assert wrong.returncode == 2 and "for --format edge" in wrong.stderr
