@@ -30,7 +30,7 @@ from pathlib import Path
 def finetune_args(args, init: str, rate: str) -> list[str]:
     model = args.pretrained if init == "pretrained" else args.config
     command = ["finetune"] if args.task == "classification" else ["tag", "finetune"]
-    extra = ["--precision", args.precision] if args.task == "classification" else []
+    extra = ["--precision", args.precision]
     if args.train_limit:
         extra += ["--train-limit", str(args.train_limit)]
     return [sys.executable, "-m", "albert_tf.cli", *command, "--data", args.data,

@@ -58,8 +58,9 @@ def register(subparsers):
     finetune = sub.add_parser("finetune", help="fine-tune a tagger; evaluate on dev and test")
     _add_data(finetune)
     finetune.add_argument("--model", default="albert-tiny",
-                          help="albert-tiny | albert-small | albert-base | ALBERT preset "
-                               "folder or name | saved tagger folder (default: albert-tiny)")
+                          help="albert-tiny | albert-small | albert-base | minilm-teacher | "
+                               "ALBERT or BERT preset folder or name | saved tagger folder "
+                               "(default: albert-tiny)")
     finetune.add_argument("--tokenizer", default=None,
                           help="SentencePiece .model (default: train one on the training words)")
     finetune.add_argument("--vocab-size", type=positive_int, default=8000)
@@ -68,6 +69,10 @@ def register(subparsers):
     # --seed is the data's (one seed for splits, shuffling and initialisation).
     add_config_flags(finetune, FinetuneConfig, rename={"jit_compile": ("xla", "jit-compile")},
                      skip={"seed"})
+    finetune.add_argument("--precision", default="float32",
+                          choices=["float32", "mixed_bfloat16", "mixed_float16"],
+                          help="Keras dtype policy while training (default float32; "
+                               "mixed_bfloat16 on GPUs and CPUs with AMX / AVX-512 BF16)")
     finetune.add_argument("--run-dir", default="runs/tag", help="output folder")
     finetune.add_argument("--resume", action="store_true", help="continue a killed run")
     finetune.set_defaults(func=run_finetune)
@@ -166,7 +171,7 @@ def run_finetune(args) -> int:
     job = TagFinetuneJob(
         data=_data_spec(args), model=args.model, tokenizer=args.tokenizer,
         vocab_size=args.vocab_size, sequence_length=args.sequence_length,
-        train=config_from_args(FinetuneConfig, args))
+        train=config_from_args(FinetuneConfig, args), precision=args.precision)
     metrics = run_tag_finetune_job(job, args.run_dir, resume=args.resume)
     print(f"model: {args.run_dir}/model")
     print("dev:  " + _summary(metrics["dev"]))
