@@ -96,6 +96,10 @@ class TaggingExportSection:
         model_name, version: the TF Serving model name and version folder.
         teacher_baseline: export the teacher as float32 TFLite too, so accuracy changes and
             speed-ups are measured against it in the same run.
+        edge_bundle: write `export/edge-bundle/` for `export/edge/tag.py` (words in, tags out
+            on a device), holding the artifact the gates judge, after the kit's own parity
+            check against the Keras tagger.
+        allow_mismatch: write the edge bundle even when that check fails (recorded in kit.json).
     """
 
     tflite_modes: list[TaggerTFLiteMode] = field(
@@ -104,6 +108,8 @@ class TaggingExportSection:
     model_name: str = "albert-tagger"
     version: int = 1
     teacher_baseline: bool = True
+    edge_bundle: bool = True
+    allow_mismatch: bool = False
 
     def __post_init__(self):
         check_export_targets(self.tflite_modes, self.saved_model, self.version, self.model_name)

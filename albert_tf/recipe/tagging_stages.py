@@ -119,6 +119,14 @@ def stage_export(ctx: TaggingRunContext, resume: bool) -> dict:
         teacher, _ = load_tagger(ctx.model_dir("teacher"))
         artifacts["teacher-float32"] = export_tagger_tflite(
             teacher, folder / "teacher-float32.tflite", "float32", tag_names=names)
+    if section.edge_bundle:
+        from albert_tf.deploy.kit_bundle import write_tagging_bundle
+
+        logger.info("export: edge bundle (export/edge/tag.py)")
+        shipped = ctx.recipe.gates.artifact
+        artifacts["edge_bundle"] = write_tagging_bundle(
+            model, folder / "edge-bundle", tflite_path=folder / f"model-{shipped}.tflite",
+            tag_names=names, overwrite=True, allow_mismatch=section.allow_mismatch)
     if section.saved_model:
         logger.info("export: raw-text SavedModel (word tags)")
         artifacts["saved_model"] = export_word_tagger(

@@ -102,6 +102,12 @@ def test_the_artifacts_give_per_token_outputs_and_word_tags(run_dir):
                                                              "."]
     names = set(json.loads((run_dir / "teacher" / "model" / "tag_names.json").read_text()))
     assert {t.decode() for t in out["tags"][0].numpy()} <= names
+    # The edge bundle holds the shipped file, checked by running the kit itself.
+    kit = json.loads((run_dir / "export" / "edge-bundle" / "kit.json").read_text())
+    assert kit["task"] == "token-classification"
+    assert kit["parity"]["word_split_identical"] and kit["parity"]["edge_tokens_identical"]
+    bundled = next((run_dir / "export" / "edge-bundle").glob("*.tflite"))
+    assert bundled.read_bytes() == (run_dir / "export" / "model-dynamic-int8.tflite").read_bytes()
 
 
 def test_a_rerun_skips_every_finished_stage(run_dir):
