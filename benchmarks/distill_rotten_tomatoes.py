@@ -116,9 +116,9 @@ def measure(name, model, teacher_test_logits, test, args, output: Path, extra=No
     """Everything the table reports for one model."""
     import numpy as np
 
+    from albert_tf.classification_metrics import classification_report
     from albert_tf.compress.distill.distiller import student_logits
     from albert_tf.compress.distill.tokenization import tokenize
-    from albert_tf.evaluate import classification_report
     from albert_tf.models import count_parameters
 
     logits = student_logits(model, tokenize(model.preprocessor, test.texts), 64)

@@ -99,7 +99,7 @@ def run(args) -> int:
     )
     from albert_tf.deploy.tflite_export import report_path
     from albert_tf.errors import UserError, check_output_file
-    from albert_tf.evaluate import write_json
+    from albert_tf.json_files import write_json
 
     if args.format == "tflite":  # before the model loads: nothing is lost on a wrong path
         check_output_file(args.output, args.overwrite)

@@ -30,7 +30,7 @@ from importlib import metadata
 from pathlib import Path
 
 from albert_tf.errors import UserError
-from albert_tf.evaluate import write_json
+from albert_tf.json_files import write_json
 from albert_tf.recipe.schema import Recipe
 
 logger = logging.getLogger(__name__)

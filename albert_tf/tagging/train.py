@@ -223,7 +223,7 @@ def run_tag_finetune_job(job: TagFinetuneJob, run_dir: str | os.PathLike, resume
     train, dev, test = load_tagging_splits(job.data)  # bad input fails before TensorFlow
     import keras
 
-    from albert_tf.evaluate import write_json
+    from albert_tf.json_files import write_json
     from albert_tf.models import count_parameters
     from albert_tf.tagging.model import build_token_classifier, save_token_classifier
     from albert_tf.tagging.pipeline import evaluate_tagger

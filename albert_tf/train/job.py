@@ -154,7 +154,8 @@ def run_finetune_job(job: FinetuneJob, run_dir: str | os.PathLike, resume: bool 
 
     import keras
 
-    from albert_tf.evaluate import evaluate, write_json
+    from albert_tf.classification_metrics import evaluate_classifier
+    from albert_tf.json_files import write_json
     from albert_tf.models import build_classifier, count_parameters, save_classifier
     from albert_tf.text import make_dataset
     from albert_tf.train.finetune import finetune
@@ -189,8 +190,8 @@ def run_finetune_job(job: FinetuneJob, run_dir: str | os.PathLike, resume: bool 
         train_seconds = time.perf_counter() - started
         save_classifier(model, run_dir / "model", label_names, overwrite=True)
 
-        dev_metrics = evaluate(model, dev_ds, dev.labels, label_names)
-        test_metrics = evaluate(model, test_ds, test.labels, label_names)
+        dev_metrics = evaluate_classifier(model, dev_ds, dev.labels, label_names)
+        test_metrics = evaluate_classifier(model, test_ds, test.labels, label_names)
         # Steady-state throughput: the first epoch also traces and compiles the step function.
         rates = [e["train_examples_per_second"] for e in summary["history"]]
         steady = rates[1:] or rates
