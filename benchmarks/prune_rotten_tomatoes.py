@@ -197,10 +197,10 @@ def main(argv=None) -> int:
         structured_prune,
     )
     from albert_tf.data import Splits
+    from albert_tf.data.spec import DataSpec, load_splits
     from albert_tf.json_files import write_json
     from albert_tf.models import load_classifier, save_classifier
     from albert_tf.text import make_dataset
-    from albert_tf.train.job import DataSpec, load_splits
 
     keras.utils.set_random_seed(args.seed)
     output = Path(args.output)

@@ -23,11 +23,11 @@ def run(args) -> int:
     import json
 
     from albert_tf.classification_metrics import evaluate_classifier
+    from albert_tf.data.spec import load_all, load_splits
     from albert_tf.errors import UserError
     from albert_tf.json_files import write_json
     from albert_tf.models import load_classifier, load_label_names
     from albert_tf.text import make_dataset
-    from albert_tf.train.job import load_all, load_splits
 
     model = load_classifier(args.model_dir)
     names = load_label_names(args.model_dir, model.num_classes)

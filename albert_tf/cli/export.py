@@ -72,8 +72,8 @@ def load_model_and_labels(model_dir):
 
 def load_data(args, label_names):
     """Train / dev / test splits of --data, checked against the model's labels."""
+    from albert_tf.data.spec import load_splits
     from albert_tf.errors import UserError
-    from albert_tf.train.job import load_splits
 
     train, dev, test = load_splits(data_spec(args))
     if list(train.label_names) != list(label_names):

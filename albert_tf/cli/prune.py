@@ -95,8 +95,8 @@ def run(args) -> int:
     train_ds = test_ds = test = None
     metrics = {}
     if needs_data:
+        from albert_tf.data.spec import load_splits
         from albert_tf.text import make_dataset
-        from albert_tf.train.job import load_splits
 
         if model.preprocessor is None:
             raise UserError(f"{args.model} has no preprocessor: it cannot tokenise --data")
