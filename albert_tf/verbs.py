@@ -178,7 +178,8 @@ def quantize(model, splits=None, mode: str = "int8"):
     copy = type(model).from_config(config)
     copy.set_weights(model.get_weights())
     # The preprocessor's layers (tokenizer, packer) hold no weights to quantize.
-    preprocessing = {id(layer) for layer in copy.preprocessor._flatten_layers()}
+    preprocessing = ({id(layer) for layer in copy.preprocessor._flatten_layers()}
+                     if copy.preprocessor is not None else set())
     with warnings.catch_warnings():  # one warning per layer without int8 kernels (LayerNorm, ...)
         warnings.simplefilter("ignore", UserWarning)
         copy.quantize(mode, filters=lambda layer: id(layer) not in preprocessing)
