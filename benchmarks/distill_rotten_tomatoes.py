@@ -116,9 +116,9 @@ def measure(name, model, teacher_test_logits, test, args, output: Path, extra=No
     """Everything the table reports for one model."""
     import numpy as np
 
+    from albert_tf.classification_metrics import classification_report
     from albert_tf.compress.distill.distiller import student_logits
     from albert_tf.compress.distill.tokenization import tokenize
-    from albert_tf.evaluate import classification_report
     from albert_tf.models import count_parameters
 
     logits = student_logits(model, tokenize(model.preprocessor, test.texts), 64)
@@ -143,7 +143,7 @@ def unlabelled_texts(args, train, dev, test) -> list[str]:
     """`--augment-in-domain` texts of the rest of the training split (labels not used) and
     `--augment-max` Brown Corpus sentences, each a seeded sample; no dev or test text."""
     from albert_tf.compress.distill.augment import augmentation_texts, training_split_texts
-    from albert_tf.train.job import DataSpec
+    from albert_tf.data.spec import DataSpec
 
     whole_train = training_split_texts(DataSpec(source="rotten-tomatoes", seed=args.seed,
                                                 dev_limit=args.dev_limit,
@@ -190,9 +190,10 @@ def main(argv=None) -> int:
     keras.utils.set_random_seed(args.seed)
     from albert_tf.compress.distill import DistillConfig, StudentInit, build_student, distill
     from albert_tf.data import Splits
+    from albert_tf.data.spec import DataSpec, load_splits
     from albert_tf.models import load_classifier
     from albert_tf.train.finetune import FinetuneConfig
-    from albert_tf.train.job import DataSpec, FinetuneJob, load_splits, run_finetune_job
+    from albert_tf.train.job import FinetuneJob, run_finetune_job
 
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)

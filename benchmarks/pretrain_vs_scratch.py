@@ -50,7 +50,7 @@ def baselines(args):
     """The classical baselines trained on the same training split, scored on the test split."""
     if args.task == "classification":
         from albert_tf.bench.baselines import classification_baselines
-        from albert_tf.train.job import DataSpec, load_splits
+        from albert_tf.data.spec import DataSpec, load_splits
 
         train, _, test = load_splits(DataSpec(source=args.data))
         return classification_baselines(train, test), len(test.texts)

@@ -186,6 +186,7 @@ def main(argv=None) -> int:
                         datefmt="%H:%M:%S")
     import keras
 
+    from albert_tf.classification_metrics import evaluate_classifier
     from albert_tf.compress.distill import DistillConfig, distill
     from albert_tf.compress.distill.augment import training_split_texts
     from albert_tf.compress.prune import (
@@ -196,10 +197,10 @@ def main(argv=None) -> int:
         structured_prune,
     )
     from albert_tf.data import Splits
-    from albert_tf.evaluate import evaluate, write_json
+    from albert_tf.data.spec import DataSpec, load_splits
+    from albert_tf.json_files import write_json
     from albert_tf.models import load_classifier, save_classifier
     from albert_tf.text import make_dataset
-    from albert_tf.train.job import DataSpec, load_splits
 
     keras.utils.set_random_seed(args.seed)
     output = Path(args.output)
@@ -217,7 +218,7 @@ def main(argv=None) -> int:
     labels = test.labels
 
     def accuracy(model) -> float:
-        return evaluate(model, test_ds, labels)["accuracy"]
+        return evaluate_classifier(model, test_ds, labels)["accuracy"]
 
     results = {"settings": vars(args), "baseline": str(base_folder),
                "examples": {"train": len(train.texts), "test": len(test.texts)},

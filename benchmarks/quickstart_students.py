@@ -63,10 +63,11 @@ def main():
     from albert_tf.compress.distill.augment import requested_unlabelled_texts
     from albert_tf.compress.distill.distiller import student_logits
     from albert_tf.data import Splits
+    from albert_tf.data.spec import load_splits
     from albert_tf.models import count_parameters, load_classifier
     from albert_tf.recipe.loader import load_recipe
     from albert_tf.text import tokenize
-    from albert_tf.train.job import FinetuneJob, load_splits, run_finetune_job
+    from albert_tf.train.job import FinetuneJob, run_finetune_job
 
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)

@@ -25,9 +25,9 @@ def main() -> None:
 
     from albert_tf.cli.demo import QUICKSTART
     from albert_tf.data import fetch_source
+    from albert_tf.data.spec import DataSpec, load_splits
     from albert_tf.models import load_wordpiece_tokenizer
     from albert_tf.recipe.loader import load_recipe
-    from albert_tf.train.job import DataSpec, load_splits
 
     folder = fetch_source("minilm-teacher")
     new = load_wordpiece_tokenizer(folder)

@@ -83,7 +83,7 @@ def pytest_xdist_make_scheduler(config, log):
 @pytest.fixture(scope="session")
 def rotten_tomatoes_small():
     """Stratified real subsets of rotten-tomatoes: 400 train, 100 dev, 100 test."""
-    from albert_tf.train.job import DataSpec, load_splits
+    from albert_tf.data.spec import DataSpec, load_splits
 
     return load_splits(DataSpec(source="rotten-tomatoes", train_limit=400, dev_limit=100,
                                 test_limit=100))

@@ -116,7 +116,7 @@ class _Models:
 def _accuracy(probabilities, examples) -> tuple[dict, np.ndarray]:
     """Accuracy, macro-F1 and expected calibration error, and whether each example was right
     (for paired comparisons)."""
-    from albert_tf.evaluate import classification_report
+    from albert_tf.classification_metrics import classification_report
 
     report = classification_report(examples.labels, probabilities, examples.label_names)
     correct = np.asarray(probabilities).argmax(axis=-1) == examples.labels

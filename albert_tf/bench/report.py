@@ -23,7 +23,7 @@ from pathlib import Path
 
 from albert_tf.bench.measure import teacher_references
 from albert_tf.errors import UserError
-from albert_tf.evaluate import write_json
+from albert_tf.json_files import write_json
 
 logger = logging.getLogger(__name__)
 

@@ -101,9 +101,9 @@ def run_artifacts(run_dir, work_dir, keras: bool = True,
 def run_examples(run_dir, eval_limit: int | None = None):
     """`(recipe, train, test)`: the run's training split (what its baselines learn from) and
     test split (its recipe's data section), the test split optionally a seeded subset."""
+    from albert_tf.data.spec import load_splits
     from albert_tf.recipe.schema import Recipe
     from albert_tf.recipe.validate import from_data
-    from albert_tf.train.job import load_splits
 
     recipe_file = Path(run_dir) / "recipe.json"
     if not recipe_file.is_file():

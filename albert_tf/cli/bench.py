@@ -107,7 +107,7 @@ def run(args) -> int:
         if args.out is None:
             raise UserError("--model-dir needs --out (where the report goes)")
         out = Path(args.out)
-        from albert_tf.train.job import load_splits
+        from albert_tf.data.spec import load_splits
 
         model_dir = Path(args.model_dir)
         artifacts = _explicit_artifacts(args, out)

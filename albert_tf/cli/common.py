@@ -48,7 +48,7 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
 
 def data_spec(args, label_names=None):
     """The `DataSpec` the data arguments describe (`label_names`: a model's, for files)."""
-    from albert_tf.train.job import DataSpec
+    from albert_tf.data.spec import DataSpec
 
     is_file = args.data.lower().endswith((".csv", ".tsv", ".jsonl"))
     return DataSpec(source=args.data, text_column=args.text_column, pair_column=args.pair_column,

@@ -93,7 +93,7 @@ def run(args) -> int:
     from albert_tf.compress.distill import StudentInit, build_student, distill
     from albert_tf.compress.distill.augment import requested_unlabelled_texts
     from albert_tf.data import Splits
-    from albert_tf.train.job import load_splits
+    from albert_tf.data.spec import load_splits
 
     config = config_from_args(DistillConfig, args)
     init = StudentInit(

@@ -22,11 +22,12 @@ def register(subparsers):
 def run(args) -> int:
     import json
 
+    from albert_tf.classification_metrics import evaluate_classifier
+    from albert_tf.data.spec import load_all, load_splits
     from albert_tf.errors import UserError
-    from albert_tf.evaluate import evaluate, write_json
+    from albert_tf.json_files import write_json
     from albert_tf.models import load_classifier, load_label_names
     from albert_tf.text import make_dataset
-    from albert_tf.train.job import load_all, load_splits
 
     model = load_classifier(args.model_dir)
     names = load_label_names(args.model_dir, model.num_classes)
@@ -40,7 +41,7 @@ def run(args) -> int:
         raise UserError(f"the model's labels {names} differ from the data's "
                         f"{list(examples.label_names)}")
     ds = make_dataset(examples, model.preprocessor, args.batch_size)
-    metrics = evaluate(model, ds, examples.labels, names)
+    metrics = evaluate_classifier(model, ds, examples.labels, names)
     metrics.update(model_dir=str(args.model_dir), data=args.data, split=args.split)
     if args.output:
         write_json(metrics, args.output)

@@ -72,8 +72,8 @@ def load_model_and_labels(model_dir):
 
 def load_data(args, label_names):
     """Train / dev / test splits of --data, checked against the model's labels."""
+    from albert_tf.data.spec import load_splits
     from albert_tf.errors import UserError
-    from albert_tf.train.job import load_splits
 
     train, dev, test = load_splits(data_spec(args))
     if list(train.label_names) != list(label_names):
@@ -99,7 +99,7 @@ def run(args) -> int:
     )
     from albert_tf.deploy.tflite_export import report_path
     from albert_tf.errors import UserError, check_output_file
-    from albert_tf.evaluate import write_json
+    from albert_tf.json_files import write_json
 
     if args.format == "tflite":  # before the model loads: nothing is lost on a wrong path
         check_output_file(args.output, args.overwrite)

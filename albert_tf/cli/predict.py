@@ -69,8 +69,8 @@ def run(args) -> int:
 
     import numpy as np
 
+    from albert_tf.classification_metrics import predict_logits, softmax
     from albert_tf.errors import UserError
-    from albert_tf.evaluate import predict_logits, softmax
     from albert_tf.models import load_classifier, load_label_names
     from albert_tf.text import make_dataset
 

@@ -78,9 +78,10 @@ def _format_table(metrics: dict) -> str:
 def run(args) -> int:
     import keras
 
+    from albert_tf.classification_metrics import evaluate_classifier
     from albert_tf.compress.prune import prune
     from albert_tf.errors import UserError
-    from albert_tf.evaluate import evaluate, write_json
+    from albert_tf.json_files import write_json
     from albert_tf.models import load_classifier, load_label_names, save_classifier
     from albert_tf.models.factory import check_output_folder
 
@@ -94,8 +95,8 @@ def run(args) -> int:
     train_ds = test_ds = test = None
     metrics = {}
     if needs_data:
+        from albert_tf.data.spec import load_splits
         from albert_tf.text import make_dataset
-        from albert_tf.train.job import load_splits
 
         if model.preprocessor is None:
             raise UserError(f"{args.model} has no preprocessor: it cannot tokenise --data")
@@ -107,11 +108,11 @@ def run(args) -> int:
                                 seed=args.seed)
         test_ds = make_dataset(test, model.preprocessor, args.batch_size)
         if args.evaluate:
-            metrics["test_before"] = evaluate(model, test_ds, test.labels, label_names)
+            metrics["test_before"] = evaluate_classifier(model, test_ds, test.labels, label_names)
     pruned, prune_metrics = prune(model, config, data=train_ds)
     metrics.update(prune_metrics)
     if args.evaluate:
-        metrics["test_after"] = evaluate(pruned, test_ds, test.labels, label_names)
+        metrics["test_after"] = evaluate_classifier(pruned, test_ds, test.labels, label_names)
     save_classifier(pruned, args.output, label_names, overwrite=args.overwrite)
     write_json(metrics, f"{args.output}/prune_metrics.json")
     print(_format_table(metrics))

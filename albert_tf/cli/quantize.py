@@ -61,7 +61,7 @@ def run(args) -> int:
         runtime_compatibility,
         selective_int8,
     )
-    from albert_tf.evaluate import write_json
+    from albert_tf.json_files import write_json
     from albert_tf.models.factory import check_output_folder
 
     modes = parse_modes(args.modes)

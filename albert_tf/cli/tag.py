@@ -181,7 +181,7 @@ def run_finetune(args) -> int:
 
 def run_evaluate(args) -> int:
     train, dev, test = _splits_for_model(args)  # bad data fails before TensorFlow starts
-    from albert_tf.evaluate import write_json
+    from albert_tf.json_files import write_json
     from albert_tf.tagging.pipeline import evaluate_tagger
 
     tagger, _ = _load(args.model)

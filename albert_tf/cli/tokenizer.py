@@ -23,8 +23,8 @@ def register(subparsers):
 
 
 def run_train(args) -> int:
+    from albert_tf.data.spec import load_splits
     from albert_tf.text import train_sentencepiece
-    from albert_tf.train.job import load_splits
 
     train, _, _ = load_splits(data_spec(args))
     texts = list(train.texts) + list(train.pairs or [])

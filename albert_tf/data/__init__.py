@@ -17,9 +17,11 @@ from albert_tf.data.fetch import fetch_source
 from albert_tf.data.load import brown_texts, load_brown_sentences, load_source
 from albert_tf.data.local_files import read_text_file
 from albert_tf.data.sources import SOURCE_NAMES
+from albert_tf.data.spec import DataSpec, load_all, load_splits
 from albert_tf.data.splits import Splits, make_splits, subset
 
 __all__ = [
+    "DataSpec",
     "SOURCE_NAMES",
     "Splits",
     "TextExamples",
@@ -28,9 +30,11 @@ __all__ = [
     "brown_to_universal",
     "cache_dir",
     "fetch_source",
+    "load_all",
     "load_brown_sentences",
     "load_label_map",
     "load_source",
+    "load_splits",
     "make_splits",
     "normalized_text_key",
     "read_text_file",

@@ -8,9 +8,9 @@ the same on every platform, so a seed names the same split everywhere.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -22,23 +22,27 @@ logger = logging.getLogger(__name__)
 DEFAULT_FRACTIONS = (0.8, 0.1, 0.1)
 
 
-@dataclasses.dataclass
-class Splits:
-    """Train, dev and test examples (disjoint after normalising case and whitespace).
+class Splits(NamedTuple):
+    """Train, dev and test examples of one task, the type every loader returns and every
+    verb (`albert_tf.finetune`, `distill`, ...) takes.
+
+    A named tuple, so `train, dev, test = splits` and `splits.train` both work.
 
     Args:
-        train: examples to fit on.
-        dev: examples for model selection and early stopping.
-        test: held-out examples for the final numbers.
+        train: examples to fit on: `TextExamples` (classification) or `TaggedSentences`
+            (token classification).
+        dev: examples of the same type for model selection and early stopping.
+        test: held-out examples of the same type for the final numbers.
     """
 
-    train: TextExamples
-    dev: TextExamples
-    test: TextExamples
+    train: Any
+    dev: Any
+    test: Any
 
     def sizes(self) -> dict[str, int]:
-        """`{"train": n, "dev": n, "test": n}`."""
-        return {name: len(getattr(self, name)) for name in SPLIT_NAMES}
+        """`{"train": n, "dev": n, "test": n}` (0 for a missing split)."""
+        parts = {name: getattr(self, name) for name in SPLIT_NAMES}
+        return {name: 0 if part is None else len(part) for name, part in parts.items()}
 
 
 def make_splits(

@@ -2,7 +2,7 @@
 
 The numbers never come from the Keras model: a `.tflite` file is run with ai-edge-litert, a
 SavedModel through its loaded signature, and both are scored by the same
-`albert_tf.evaluate.classification_report` as the Keras model, from their own outputs.
+`albert_tf.classification_metrics.classification_report` as the Keras model, from their own outputs.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ def evaluate_tflite(path, examples, model=None, packed=None, num_threads: int = 
         The classification report (accuracy, macro-F1, ...) plus `artifact`, `size_bytes`,
         `latency_ms_median` (one call of the model's batch size) and `seconds`.
     """
+    from albert_tf.classification_metrics import classification_report
     from albert_tf.deploy.tflite_runner import TFLiteRunner
-    from albert_tf.evaluate import classification_report
 
     _check_labelled(examples)
     runner = TFLiteRunner(path, num_threads=num_threads)
@@ -89,7 +89,7 @@ def evaluate_saved_model(folder, examples, model=None, packed=None,
     """
     import tensorflow as tf
 
-    from albert_tf.evaluate import classification_report
+    from albert_tf.classification_metrics import classification_report
 
     _check_labelled(examples)
     loaded = tf.saved_model.load(str(folder))

@@ -194,7 +194,7 @@ def runtime_compatibility(path, check_tflite_runtime: bool = True,
     report = {"path": str(path), "operators": ops["operators"], "custom_ops": ops["custom_ops"],
               "runtimes": runtimes}
     if write_report:
-        from albert_tf.evaluate import write_json
+        from albert_tf.json_files import write_json
 
         write_json(report, Path(str(path) + ".runtimes.json"))
     return report

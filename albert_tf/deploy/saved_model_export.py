@@ -181,7 +181,7 @@ def export_saved_model(model, output_dir, model_name: str = "albert", version: i
     >>> export_saved_model(model, "serving", "sentiment", 1,
     ...                    label_names=["negative", "positive"])  # doctest: +SKIP
     """
-    from albert_tf.evaluate import write_json
+    from albert_tf.json_files import write_json
 
     check_model_name(model_name)
     version = check_version(version)

@@ -148,7 +148,7 @@ def selective_int8(model, path, representative_data, eval_examples, *,
         write_atomic,
     )
     from albert_tf.deploy.tflite_ops import describe_ops
-    from albert_tf.evaluate import write_json
+    from albert_tf.json_files import write_json
 
     config = (config or SelectiveQuantizationConfig()).validate()
     if not getattr(eval_examples, "label_names", None):

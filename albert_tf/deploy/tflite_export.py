@@ -416,7 +416,7 @@ def export_tflite(model, path, mode: str = "float32", representative_data=None, 
     }
     if parity_report is not None:
         result["parity"] = parity_report
-    from albert_tf.evaluate import write_json
+    from albert_tf.json_files import write_json
 
     write_json(result, report_path(path))
     logger.info("wrote %s (%s, %.1f kB)", path, mode, len(content) / 1024)

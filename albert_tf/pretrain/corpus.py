@@ -150,7 +150,7 @@ def _is_classification_source(source: str) -> bool:
 def _held_out_texts(sources, seed: int) -> set[str]:
     """Normalised keys of the dev and test texts of every classification source named."""
     from albert_tf.data import normalized_text_key
-    from albert_tf.train.job import DataSpec, load_splits
+    from albert_tf.data.spec import DataSpec, load_splits
 
     keys = set()
     for source in dict.fromkeys(map(str, sources)):
@@ -184,7 +184,7 @@ def _without(documents: list[list[str]], held_out: set[str]) -> list[list[str]]:
 
 def _training_texts(source: str, seed: int) -> list[list[str]]:
     """A classification source's training texts (a pair's two texts are one document)."""
-    from albert_tf.train.job import DataSpec, load_splits
+    from albert_tf.data.spec import DataSpec, load_splits
 
     train, _, _ = load_splits(DataSpec(source=source, seed=seed))
     pairs = train.pairs if train.pairs is not None else [None] * len(train.texts)

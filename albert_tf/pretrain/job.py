@@ -68,7 +68,7 @@ def run_pretrain_job(job: PretrainJob, run_dir: str | os.PathLike, resume: bool 
 
     import keras
 
-    from albert_tf.evaluate import write_json
+    from albert_tf.json_files import write_json
     from albert_tf.pretrain import segment_pairs
     from albert_tf.pretrain.model import build_pretrainer, restore_heads, save_pretrained
     from albert_tf.train.finetune import make_optimizer

@@ -30,7 +30,7 @@ from importlib import metadata
 from pathlib import Path
 
 from albert_tf.errors import UserError
-from albert_tf.evaluate import write_json
+from albert_tf.json_files import write_json
 from albert_tf.recipe.schema import Recipe
 
 logger = logging.getLogger(__name__)
@@ -72,10 +72,9 @@ class RunContext:
     @property
     def splits(self):
         if self._splits is None:
-            from albert_tf.data import Splits
-            from albert_tf.train.job import load_splits
+            from albert_tf.data.spec import load_splits
 
-            self._splits = Splits(*load_splits(self.recipe.data))
+            self._splits = load_splits(self.recipe.data)
         return self._splits
 
     def folder(self, stage: str) -> Path:

@@ -2,7 +2,7 @@
 
 ```yaml
 name: quickstart
-data:     {source: rotten-tomatoes, train_limit: 2000}          # train.job.DataSpec
+data:     {source: rotten-tomatoes, train_limit: 2000}          # data.spec.DataSpec
 teacher:  {model: minilm-teacher, sequence_length: 64,
            finetune: {epochs: 2, learning_rate: 5.0e-5}}        # train.config.FinetuneConfig
 student:  {method: albertize, embedding_dim: 128, num_groups: 1} # distill.StudentInit
@@ -22,10 +22,10 @@ from typing import Literal
 from albert_tf.compress.distill.config import DistillConfig
 from albert_tf.compress.distill.student import StudentInit
 from albert_tf.compress.prune.transform import PruneConfig
+from albert_tf.data.spec import DataSpec
 from albert_tf.errors import UserError, check_plain_name
 from albert_tf.pretrain.job import PretrainConfig
 from albert_tf.train.config import FinetuneConfig
-from albert_tf.train.job import DataSpec
 
 TFLiteMode = Literal["float32", "float16", "dynamic-int8", "int8", "int16x8"]
 

@@ -27,7 +27,7 @@ import os
 from pathlib import Path
 
 from albert_tf.bench.report import noise_notes
-from albert_tf.evaluate import write_json
+from albert_tf.json_files import write_json
 
 logger = logging.getLogger(__name__)
 

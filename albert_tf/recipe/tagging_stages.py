@@ -29,15 +29,8 @@ class TaggingRunContext(RunContext):
         if self._splits is None:
             from albert_tf.tagging.train import load_tagging_splits
 
-            self._splits = TaggedSplits(*load_tagging_splits(self.recipe.data))
+            self._splits = load_tagging_splits(self.recipe.data)
         return self._splits
-
-
-class TaggedSplits:
-    """Train, dev and test `TaggedSentences`."""
-
-    def __init__(self, train, dev, test):
-        self.train, self.dev, self.test = train, dev, test
 
 
 def load_tagger(folder):

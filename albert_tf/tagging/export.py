@@ -159,7 +159,7 @@ def export_tagger_tflite(tagger, path, mode: str = "float32", *, tag_names=None,
         (largest probability difference, share of words tagged the same).
     """
     from albert_tf.deploy import TFLiteRunner, describe_ops
-    from albert_tf.evaluate import write_json
+    from albert_tf.json_files import write_json
     from albert_tf.tagging.pipeline import predict_words
 
     content = convert_tagger_to_tflite(tagger, mode, batch_size)
@@ -241,7 +241,7 @@ def export_word_tagger(tagger, folder, tag_names, texts=PARITY_SENTENCES) -> dic
     """
     import keras
 
-    from albert_tf.evaluate import write_json
+    from albert_tf.json_files import write_json
     from albert_tf.tagging.pipeline import predict_words
 
     if len(tag_names) != tagger.num_classes:

@@ -25,6 +25,7 @@ import os
 import time
 from pathlib import Path
 
+from albert_tf.data.splits import Splits
 from albert_tf.errors import UserError
 from albert_tf.tagging.examples import TaggedSentences, limit, load_tagged, split_tagged
 from albert_tf.train.config import FinetuneConfig
@@ -57,8 +58,16 @@ class TaggingDataSpec:
     test_limit: int | None = None
 
 
-def load_tagging_splits(spec: TaggingDataSpec, tag_names=None):
-    """`(train, dev, test)` tagged sentences for `spec`, sharing one tag id order."""
+def load_tagging_splits(spec: TaggingDataSpec, tag_names=None) -> Splits:
+    """The train / dev / test tagged sentences of `spec`, sharing one tag id order.
+
+    Args:
+        spec: `TaggingDataSpec`.
+        tag_names: tag names in id order (e.g. a trained tagger's); default the data's.
+
+    Returns:
+        `Splits` of `TaggedSentences`, the type classification loaders return too.
+    """
     columns = dict(word_column=spec.word_column, tag_column=spec.tag_column,
                    separator=spec.separator)
     data = load_tagged(spec.source, tag_names=tag_names, **columns)
@@ -72,8 +81,8 @@ def load_tagging_splits(spec: TaggingDataSpec, tag_names=None):
             train, dev = _merge(train, dev), given["dev"]
         elif "test" in given:
             train, test = _merge(train, test), given["test"]
-    return (limit(train, spec.train_limit), limit(dev, spec.dev_limit),
-            limit(test, spec.test_limit))
+    return Splits(limit(train, spec.train_limit), limit(dev, spec.dev_limit),
+                  limit(test, spec.test_limit))
 
 
 def _merge(a: TaggedSentences, b: TaggedSentences) -> TaggedSentences:
@@ -223,7 +232,7 @@ def run_tag_finetune_job(job: TagFinetuneJob, run_dir: str | os.PathLike, resume
     train, dev, test = load_tagging_splits(job.data)  # bad input fails before TensorFlow
     import keras
 
-    from albert_tf.evaluate import write_json
+    from albert_tf.json_files import write_json
     from albert_tf.models import count_parameters
     from albert_tf.tagging.model import build_token_classifier, save_token_classifier
     from albert_tf.tagging.pipeline import evaluate_tagger

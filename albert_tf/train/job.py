@@ -19,37 +19,11 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from albert_tf.errors import UserError
+from albert_tf.data.spec import DataSpec, load_all, load_splits  # noqa: F401  (their old home)
 from albert_tf.train.checkpoint import CheckpointStore, check_resume_settings
 from albert_tf.train.config import FinetuneConfig
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class DataSpec:
-    """Which examples to use.
-
-    Args:
-        source: a named source (`rotten-tomatoes`, `movie-snippets`, `a+b`), a CSV / TSV /
-            JSONL path, or `tfds:NAME`.
-        text_column, pair_column, label_column: columns of a file source or features of a
-            tfds source (None: the reader's default).
-        label_names: a file's label names in id order (e.g. a trained model's), so its string
-            labels get the same ids; integer labels must be below `len(label_names)`.
-        seed: split and subset seed.
-        train_limit, dev_limit, test_limit: stratified subsets for CPU budgets (None: all).
-    """
-
-    source: str = "rotten-tomatoes"
-    text_column: str | None = None
-    pair_column: str | None = None
-    label_column: str | None = None
-    label_names: list[str] | None = None
-    seed: int = 0
-    train_limit: int | None = None
-    dev_limit: int | None = None
-    test_limit: int | None = None
 
 
 @dataclass
@@ -76,42 +50,6 @@ class FinetuneJob:
     train: FinetuneConfig = field(default_factory=FinetuneConfig)
     precision: str = "float32"
     strategy: str = "default"
-
-
-def load_splits(spec: DataSpec):
-    """The train / dev / test examples of `spec`, subsetted to its limits."""
-    from albert_tf.data import load_source, make_splits, subset
-
-    options = dict(text_column=spec.text_column, pair_column=spec.pair_column,
-                   label_column=spec.label_column, label_names=spec.label_names)
-    kwargs = {k: v for k, v in options.items() if v is not None}
-    splits = make_splits(load_source(spec.source, seed=spec.seed, **kwargs), seed=spec.seed)
-    empty = [name for name, size in splits.sizes().items() if size == 0]
-    if empty:
-        raise UserError(f"{spec.source}: too few examples to split: {splits.sizes()} leaves "
-                        f"{' and '.join(empty)} empty; fine-tuning needs examples in all three "
-                        "(dev and test get about 10 % each: give at least 20)")
-    limits = {"train": spec.train_limit, "dev": spec.dev_limit, "test": spec.test_limit}
-    parts = {}
-    for name, limit in limits.items():
-        part = getattr(splits, name)
-        if limit is not None:
-            if limit < 1:
-                raise UserError(f"{name}_limit must be >= 1. Received: {limit}")
-            if limit < len(part.texts):
-                part = subset(part, limit, seed=spec.seed)
-        parts[name] = part
-    return parts["train"], parts["dev"], parts["test"]
-
-
-def load_all(spec: DataSpec):
-    """Every labelled example of `spec`'s source, unsplit (`albert-tf evaluate --split all`)."""
-    from albert_tf.data import load_source
-
-    options = dict(text_column=spec.text_column, pair_column=spec.pair_column,
-                   label_column=spec.label_column, label_names=spec.label_names)
-    return load_source(spec.source, seed=spec.seed,
-                       **{k: v for k, v in options.items() if v is not None})
 
 
 def _piece_count(path: Path) -> int:
@@ -154,7 +92,8 @@ def run_finetune_job(job: FinetuneJob, run_dir: str | os.PathLike, resume: bool 
 
     import keras
 
-    from albert_tf.evaluate import evaluate, write_json
+    from albert_tf.classification_metrics import evaluate_classifier
+    from albert_tf.json_files import write_json
     from albert_tf.models import build_classifier, count_parameters, save_classifier
     from albert_tf.text import make_dataset
     from albert_tf.train.finetune import finetune
@@ -189,8 +128,8 @@ def run_finetune_job(job: FinetuneJob, run_dir: str | os.PathLike, resume: bool 
         train_seconds = time.perf_counter() - started
         save_classifier(model, run_dir / "model", label_names, overwrite=True)
 
-        dev_metrics = evaluate(model, dev_ds, dev.labels, label_names)
-        test_metrics = evaluate(model, test_ds, test.labels, label_names)
+        dev_metrics = evaluate_classifier(model, dev_ds, dev.labels, label_names)
+        test_metrics = evaluate_classifier(model, test_ds, test.labels, label_names)
         # Steady-state throughput: the first epoch also traces and compiles the step function.
         rates = [e["train_examples_per_second"] for e in summary["history"]]
         steady = rates[1:] or rates

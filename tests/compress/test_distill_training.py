@@ -146,7 +146,7 @@ def test_augmentation_texts_are_new_deduplicated_and_sampled():
 
 def test_training_split_augmentation_is_the_unlabelled_rest_of_the_split(rotten_tomatoes_small,
                                                                        tmp_path):
-    from albert_tf.train.job import DataSpec
+    from albert_tf.data.spec import DataSpec
 
     train, dev, test = rotten_tomatoes_small
     whole = training_split_texts(DataSpec(source="rotten-tomatoes", train_limit=400,

@@ -78,15 +78,15 @@ def test_raw_text_signature_equals_keras_pipeline(serving_export, tiny_classifie
 
 
 def test_accuracy_through_the_loaded_signature(serving_export, tiny_classifier, splits):
+    from albert_tf.classification_metrics import evaluate_classifier
     from albert_tf.deploy import evaluate_saved_model
-    from albert_tf.evaluate import evaluate
     from albert_tf.text import make_dataset
 
     test = splits[2].select(range(40))
     report = evaluate_saved_model(serving_export["path"], test)
     tokens = evaluate_saved_model(serving_export["path"], test, model=tiny_classifier,
                                   signature="tokens")
-    keras_report = evaluate(tiny_classifier, make_dataset(test, tiny_classifier.preprocessor),
+    keras_report = evaluate_classifier(tiny_classifier, make_dataset(test, tiny_classifier.preprocessor),
                             test.labels, test.label_names)
     assert report["examples"] == len(test.texts) == tokens["examples"]
     assert report["accuracy"] == pytest.approx(keras_report["accuracy"])

@@ -39,7 +39,7 @@ def _labelled_rows(count=60):
 
 
 def test_a_labelled_source_gives_its_training_split_only(tmp_path):
-    from albert_tf.train.job import DataSpec, load_splits
+    from albert_tf.data.spec import DataSpec, load_splits
 
     path = tmp_path / "labelled.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in _labelled_rows()) + "\n")
@@ -54,7 +54,7 @@ def test_a_labelled_source_gives_its_training_split_only(tmp_path):
 def test_dev_and_test_texts_of_an_evaluated_source_leave_every_other_source(tmp_path):
     """A test text inside a local file's document is cut out (the document split there), and
     a document that is a test text goes whole."""
-    from albert_tf.train.job import DataSpec, load_splits
+    from albert_tf.data.spec import DataSpec, load_splits
 
     labelled = tmp_path / "labelled.jsonl"
     labelled.write_text("\n".join(json.dumps(r) for r in _labelled_rows()) + "\n")

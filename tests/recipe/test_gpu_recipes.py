@@ -147,9 +147,9 @@ def test_base_gpu_recipe_runs_end_to_end_on_local_preset_and_tfds_stand_ins(offl
 def test_large_gpu_recipe_loads_its_preset_and_data_through_the_real_paths(offline_hub):
     # The large recipe differs from the base one in its preset and sizes only, so the chain
     # itself is covered above; here its preset name and data source resolve and load.
+    from albert_tf.data.spec import load_splits
     from albert_tf.models import build_classifier
     from albert_tf.recipe.loader import load_recipe
-    from albert_tf.train.job import load_splits
 
     preset = "albert_large_en_uncased"
     recipe = load_recipe(RECIPES[preset][0], SHRINK)

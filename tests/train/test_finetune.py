@@ -6,8 +6,8 @@ import textwrap
 import numpy as np
 import pytest
 
+from albert_tf.classification_metrics import evaluate_classifier
 from albert_tf.errors import UserError
-from albert_tf.evaluate import evaluate
 from albert_tf.models import build_classifier
 from albert_tf.text import make_dataset
 from albert_tf.train.config import FinetuneConfig
@@ -32,12 +32,12 @@ def test_finetuning_fits_real_training_examples(tmp_path, rotten_tomatoes_small,
                                                 sentencepiece_model):
     train = rotten_tomatoes_small[0].select(range(64))
     model, train_ds, eval_ds = _setup(train, sentencepiece_model)
-    before = evaluate(model, eval_ds, train.labels)["loss"]
+    before = evaluate_classifier(model, eval_ds, train.labels)["loss"]
     # 80 steps: enough for a tiny model to fit 64 examples from any random start.
     config = FinetuneConfig(epochs=20, batch_size=16, learning_rate=3e-3, warmup_fraction=0.1,
                             patience=0)
     summary = finetune(model, train_ds, eval_ds, config, tmp_path, train_examples=64, verbose=0)
-    after = evaluate(model, eval_ds, train.labels)
+    after = evaluate_classifier(model, eval_ds, train.labels)
     assert summary["epochs_done"] == 20
     assert after["loss"] < before * 0.5
     assert after["accuracy"] >= 0.9

@@ -24,11 +24,11 @@ def training_split_texts(spec) -> list[str]:
     "training-split" augmentation source: in-domain text whose labels a run does not use).
 
     Args:
-        spec: the run's `albert_tf.train.job.DataSpec`.
+        spec: the run's `albert_tf.data.spec.DataSpec`.
     """
     import dataclasses
 
-    from albert_tf.train.job import load_splits
+    from albert_tf.data.spec import load_splits
 
     train = load_splits(dataclasses.replace(spec, train_limit=None))[0]
     if train.pairs is not None:
@@ -43,7 +43,7 @@ def requested_unlabelled_texts(config, spec) -> list[str]:
 
     Args:
         config: the stage's `DistillConfig`.
-        spec: the run's `albert_tf.train.job.DataSpec`.
+        spec: the run's `albert_tf.data.spec.DataSpec`.
     """
     return training_split_texts(spec) if TRAINING_SPLIT in config.augment_sources else []
 

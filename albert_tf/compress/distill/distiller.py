@@ -260,7 +260,7 @@ def _augmentation(config: DistillConfig, unlabelled_texts, train, dev, test) -> 
 def _evaluate(teacher, student, examples, shared: bool, cache_folder: Path, label_names,
               batch_size: int) -> dict:
     """Reports of student and teacher on labelled `examples`, and how often they agree."""
-    from albert_tf.evaluate import classification_report
+    from albert_tf.classification_metrics import classification_report
 
     inputs, teacher_logits = _split_inputs(teacher, student, examples, shared, cache_folder)
     logits = student_logits(student, inputs, batch_size)

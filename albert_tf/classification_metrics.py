@@ -4,10 +4,7 @@
 and a `.tflite` interpreter are all scored by the same code from their own outputs.
 """
 
-import json
 import logging
-import os
-from pathlib import Path
 
 import numpy as np
 
@@ -103,17 +100,7 @@ def predict_logits(model, dataset) -> np.ndarray:
         return np.asarray(model.predict(dataset, verbose=0), dtype=np.float32)
 
 
-def evaluate(model, dataset, labels, label_names=None) -> dict:
+def evaluate_classifier(model, dataset, labels, label_names=None) -> dict:
     """Score `model` on a tokenised `dataset` whose true labels are `labels` (same order)."""
     logits = predict_logits(model, dataset)
     return classification_report(labels, logits, label_names)
-
-
-def write_json(data: dict, path: str | os.PathLike) -> Path:
-    """Write `data` as indented JSON, atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
-    os.replace(tmp, path)
-    return path

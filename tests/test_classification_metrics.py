@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from albert_tf.evaluate import classification_report
+from albert_tf.classification_metrics import classification_report
 
 
 def test_metrics_match_a_hand_computed_case():
@@ -29,7 +29,7 @@ def test_probabilities_are_not_softmaxed_twice():
 
 
 def test_expected_calibration_error_against_a_hand_computation():
-    from albert_tf.evaluate import expected_calibration_error
+    from albert_tf.classification_metrics import expected_calibration_error
 
     labels = [0, 0, 1, 1, 1]
     probabilities = [[0.95, 0.05], [0.92, 0.08],   # bin (0.9, 0.933]: 0.92 right; (0.933, 0.967]: 0.95 right

@@ -1,0 +1,103 @@
+"""The task adapter: one small interface over what differs between tasks, and `adapter_for`,
+the one place that decides which task a model and its data belong to.
+
+Each task (`classification`, `token_classification`) answers the same questions: is this
+model / are these examples mine, and how are they fine-tuned, distilled, pruned, scored and
+exported. The verbs at the package top ask the adapter and never look at the task themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from albert_tf.data.examples import SPLIT_NAMES
+from albert_tf.data.splits import Splits
+from albert_tf.errors import UserError
+
+
+class TaskAdapter(Protocol):
+    """What a task supplies to the verbs.
+
+    Attributes:
+        name: the task's model, in messages ("text classifier").
+        examples: what its splits hold, in messages.
+        loader: the function that loads its splits, in messages.
+    """
+
+    name: str
+    examples: str
+    loader: str
+
+    def owns_model(self, model) -> bool: ...
+
+    def owns_examples(self, examples) -> bool: ...
+
+    def class_count(self, examples) -> int: ...
+
+    def finetune(self, model, splits: Splits, config, run_dir, resume: bool, verbose) -> dict: ...
+
+    def distill(self, teacher, student, splits: Splits, config, run_dir, resume: bool,
+                verbose) -> tuple: ...
+
+    def prune(self, model, splits: Splits | None, config) -> tuple: ...
+
+    def evaluate(self, model, examples) -> dict: ...
+
+    def export(self, model, path, format: str, splits: Splits | None, options: dict) -> dict: ...
+
+
+def adapters() -> tuple[TaskAdapter, ...]:
+    """Every task's adapter (imported here, not at module level: they need keras-hub)."""
+    from albert_tf.tasks.classification import ClassificationAdapter
+    from albert_tf.tasks.token_classification import TokenClassificationAdapter
+
+    return ClassificationAdapter(), TokenClassificationAdapter()
+
+
+def adapter_for(model, splits=None) -> TaskAdapter:
+    """The adapter of `model`'s task, with `splits` (when given) checked to be that task's data.
+
+    Args:
+        model: a keras-hub `TextClassifier` or an albert_tf `TokenClassifier`.
+        splits: `Splits` (or a `(train, dev, test)` tuple), or None.
+
+    Raises:
+        UserError: a model of no known task, data of another task, or another class count.
+    """
+    found = [a for a in adapters() if a.owns_model(model)]
+    if not found:
+        raise UserError("expected a keras-hub TextClassifier or an albert_tf TokenClassifier "
+                        f"(albert_tf.tagging). Received: {type(model).__name__}")
+    adapter = found[0]
+    if splits is not None:
+        check_splits(adapter, model, splits)
+    return adapter
+
+
+def as_splits(splits) -> Splits:
+    """`splits` as `Splits`: a `Splits` or any `(train, dev, test)` tuple."""
+    if isinstance(splits, Splits):
+        return splits
+    if isinstance(splits, (tuple, list)) and len(splits) == 3:
+        return Splits(*splits)
+    raise UserError("splits must be a Splits (train, dev, test), as albert_tf.data.load_splits "
+                    "and albert_tf.tagging.load_tagging_splits return. Received: "
+                    f"{type(splits).__name__}")
+
+
+def check_splits(adapter: TaskAdapter, model, splits) -> Splits:
+    """`splits` as `Splits`, after checking that every split holds `adapter`'s examples with
+    as many classes as `model` has."""
+    splits = as_splits(splits)
+    for name in SPLIT_NAMES:
+        part = getattr(splits, name)
+        if part is None:
+            continue
+        if not adapter.owns_examples(part):
+            raise UserError(f"a {adapter.name} needs {adapter.examples} (from {adapter.loader}). "
+                            f"Received: {type(part).__name__} in splits.{name}")
+        classes = adapter.class_count(part)
+        if classes != model.num_classes:
+            raise UserError(f"the {adapter.name} has {model.num_classes} classes but "
+                            f"splits.{name} has {classes}: give data with the model's classes")
+    return splits

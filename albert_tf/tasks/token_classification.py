@@ -1,0 +1,74 @@
+"""The token classification side of the task adapter: albert_tf `TokenClassifier`s on
+`TaggedSentences`, through the tagging package (`tagging/train.py`, `distill.py`,
+`prune.py`, `export.py`, `pipeline.py`) and the edge kit's tagging bundle."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from albert_tf.tasks.classification import require_config
+
+
+class TokenClassificationAdapter:
+    """Tagging words (POS, NER): one tag per word, read at its first sub-token."""
+
+    name = "token classifier"
+    examples = "TaggedSentences"
+    loader = "albert_tf.tagging.load_tagging_splits"
+
+    def owns_model(self, model) -> bool:
+        from albert_tf.tagging.model import TokenClassifier
+
+        return isinstance(model, TokenClassifier)
+
+    def owns_examples(self, examples) -> bool:
+        from albert_tf.tagging.examples import TaggedSentences
+
+        return isinstance(examples, TaggedSentences)
+
+    def class_count(self, examples) -> int:
+        return len(examples.tag_names)
+
+    def finetune(self, model, splits, config, run_dir, resume, verbose) -> dict:
+        from albert_tf.tagging.train import finetune_tagger
+
+        return finetune_tagger(model, splits.train, splits.dev, config, run_dir, resume=resume,
+                               verbose=verbose)
+
+    def distill(self, teacher, student, splits, config, run_dir, resume, verbose):
+        from albert_tf.tagging.config import TokenDistillConfig
+        from albert_tf.tagging.distill import distill_tagger
+
+        config = require_config(config or TokenDistillConfig(), TokenDistillConfig, self.name)
+        return distill_tagger(teacher, student, splits.train, splits.dev, config,
+                              run_dir=run_dir, resume=resume, verbose=verbose)
+
+    def prune(self, model, splits, config):
+        from albert_tf.compress.prune import PruneConfig
+        from albert_tf.tagging.config import TagPruneConfig
+        from albert_tf.tagging.prune import prune_tagger
+
+        if isinstance(config, PruneConfig):  # the same fields, and a batch size by default
+            config = TagPruneConfig(**dataclasses.asdict(config) | {
+                "structured": config.structured, "unstructured": config.unstructured})
+        config = require_config(config, TagPruneConfig, self.name)
+        return prune_tagger(model, config, None if splits is None else splits.train)
+
+    def evaluate(self, model, examples) -> dict:
+        from albert_tf.tagging.pipeline import evaluate_tagger
+
+        return evaluate_tagger(model, examples)
+
+    def export(self, model, path, format, splits, options) -> dict:
+        from albert_tf.deploy.kit_bundle import write_tagging_bundle
+        from albert_tf.tagging.export import export_tagger_tflite, export_word_tagger
+
+        names = options.pop("label_names", None)
+        if names is None:
+            names = (list(splits.train.tag_names) if splits is not None and splits.train
+                     is not None else [str(i) for i in range(model.num_classes)])
+        if format == "tflite":
+            return export_tagger_tflite(model, path, tag_names=names, **options)
+        if format == "saved_model":
+            return export_word_tagger(model, path, names, **options)
+        return write_tagging_bundle(model, path, tag_names=names, **options)
