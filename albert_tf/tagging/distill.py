@@ -108,17 +108,26 @@ def _check_aligned(teacher, student) -> None:
 
 
 def _with_teacher_logits(teacher, data: TaggedSentences, batch_size: int):
-    """Aligned arrays of `data` and the teacher's logits at every position."""
+    """Aligned arrays of `data` and the teacher's logits at every position (zero past each
+    sentence's end: the teacher runs shortest sentences first, on batches trimmed to their
+    longest sentence, and padding carries no weight in either loss)."""
     import tensorflow as tf
+
+    from albert_tf.data.batches import TRIM_MULTIPLE
 
     infer = tf.function(lambda x: teacher(x, training=False), reduce_retracing=True)
     aligned = align_arrays(data, teacher.preprocessor)
-    logits = [np.asarray(infer({name: aligned[name][start:start + batch_size]
-                                for name in INPUT_NAMES}), dtype=np.float32)
-              for start in range(0, len(aligned["labels"]), batch_size)]
+    lengths = aligned["padding_mask"].sum(axis=1)
+    order = np.argsort(lengths, kind="stable")
+    logits = np.zeros(aligned["token_ids"].shape + (teacher.num_classes,), np.float32)
+    for start in range(0, len(order), batch_size):
+        rows = order[start:start + batch_size]
+        width = -(-int(lengths[rows].max()) // TRIM_MULTIPLE) * TRIM_MULTIPLE
+        logits[rows, :width] = np.asarray(infer({name: aligned[name][rows, :width]
+                                                 for name in INPUT_NAMES}), dtype=np.float32)
     return {**{name: aligned[name] for name in INPUT_NAMES}, "labels": aligned["labels"],
             "weights": (aligned["label_weights"] > 0).astype(np.float32),
-            "teacher_logits": np.concatenate(logits)}
+            "teacher_logits": logits}
 
 
 def _dataset(arrays: dict, batch_size: int, shuffle: bool, seed: int, first_pass: int = 0):

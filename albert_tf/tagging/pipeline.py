@@ -124,21 +124,31 @@ def gather_word_rows(token_rows: np.ndarray, word_starts) -> tuple[list[list[int
 def predict_words(tagger, words: list[list[str]], batch_size: int = 64) -> WordPredictions:
     """Tag sentences given as word lists with a Keras token classifier.
 
+    Sentences go through the model shortest first, each batch trimmed to its longest sentence
+    (rounded up to a multiple of 8): the positions cut are padding, so the probabilities are
+    the untrimmed ones, at a fraction of the cost. Results come back in the input order.
+
     Args:
-        tagger: an `AlbertTokenClassifier` with its preprocessor.
+        tagger: a `TokenClassifier` with its preprocessor.
         words: one list of words per sentence.
         batch_size: sentences per model call.
     """
+    from albert_tf.data.batches import TRIM_MULTIPLE
+
     preprocessor = tagger.preprocessor
     infer = tf.function(lambda x: tf.nn.softmax(tf.cast(tagger(x, training=False), tf.float32)),
                         reduce_retracing=True)
-    tag_ids, rows = [], []
-    for start in range(0, len(words), batch_size):
-        aligned = preprocessor.align(words[start:start + batch_size])
-        probabilities = infer({name: aligned[name] for name in INPUT_NAMES}).numpy()
+    order = sorted(range(len(words)), key=lambda i: sum(len(w) for w in words[i]))
+    tag_ids, rows = [None] * len(words), [None] * len(words)
+    for start in range(0, len(order), batch_size):
+        batch = order[start:start + batch_size]
+        aligned = preprocessor.align([words[i] for i in batch])
+        longest = int(tf.reduce_max(tf.reduce_sum(aligned["padding_mask"], axis=1)))
+        width = min(preprocessor.sequence_length, -(-longest // TRIM_MULTIPLE) * TRIM_MULTIPLE)
+        probabilities = infer({name: aligned[name][:, :width] for name in INPUT_NAMES}).numpy()
         ids, picked = gather_word_rows(probabilities, aligned["word_starts"].to_list())
-        tag_ids += ids
-        rows += picked
+        for i, sentence_ids, sentence_rows in zip(batch, ids, picked):
+            tag_ids[i], rows[i] = sentence_ids, sentence_rows
     return WordPredictions(tag_ids, rows)
 
 

@@ -129,3 +129,39 @@ def test_a_bert_preset_folder_builds_a_bert_tagger_and_long_sequences_are_refuse
     assert built.preprocessor.sequence_length == 24
     with pytest.raises(UserError, match="position"):
         build_token_classifier(str(folder), num_classes=7, sequence_length=64)
+
+
+def test_word_predictions_trim_batches_but_match_the_full_length_model_in_input_order():
+    from albert_tf.tagging.pipeline import INPUT_NAMES, gather_word_rows, predict_words
+
+    tagger = _randomized(_bert_tagger())
+    sentences = [["The", "jury", "praised", "it", "."] * 3, ["over"], [],
+                 ["Unaffable", "café", "don't", "zebra"], ["it"] * 20]  # the last one is cut
+    predicted = predict_words(tagger, sentences, batch_size=2)
+    aligned = tagger.preprocessor.align(sentences)
+    full = tagger({name: aligned[name] for name in INPUT_NAMES}, training=False)
+    expected_ids, expected_rows = gather_word_rows(
+        keras.ops.convert_to_numpy(keras.ops.softmax(full, axis=-1)),
+        aligned["word_starts"].to_list())
+    assert predicted.tag_ids == expected_ids
+    assert -1 in predicted.tag_ids[4]  # words past the sequence get no tag
+    for got, want in zip(predicted.probabilities, expected_rows):
+        np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_teacher_logits_from_trimmed_batches_equal_the_full_length_ones_where_words_are():
+    from albert_tf.tagging.distill import _with_teacher_logits
+    from albert_tf.tagging.examples import TaggedSentences
+    from albert_tf.tagging.pipeline import INPUT_NAMES
+
+    teacher = _randomized(_bert_tagger())
+    sentences = [["The", "jury", "praised", "it", "."] * 2, ["over"], ["it"] * 20,
+                 ["Unaffable", "café"]]
+    data = TaggedSentences(sentences, [[1] * len(s) for s in sentences], list("ABCDE"), "t")
+    arrays = _with_teacher_logits(teacher, data, batch_size=2)
+    full = keras.ops.convert_to_numpy(
+        teacher({name: arrays[name] for name in INPUT_NAMES}, training=False))
+    real = arrays["padding_mask"] > 0
+    np.testing.assert_allclose(arrays["teacher_logits"][real], full[real], atol=1e-5)
+    # The one-word sentence ran in a batch trimmed to 8 positions: nothing computed past them.
+    assert not arrays["teacher_logits"][1, 8:].any()
