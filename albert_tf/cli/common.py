@@ -25,34 +25,27 @@ non_negative_int = _number_type(int, lambda v: v >= 0, "a whole number >= 0")
 fraction = _number_type(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
 
 
+# Flag types that keep the CLI's messages ("expected a whole number >= 1, got 0").
+DATA_FLAG_OPTIONS = {"source": {"metavar": "DATA"}, "seed": {"type": non_negative_int},
+                     **{f"{split}_limit": {"type": positive_int}
+                        for split in ("train", "dev", "test")}}
+
+
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
-    """--data and its column / split / subset options."""
-    group = parser.add_argument_group("data")
-    group.add_argument("--data", default="rotten-tomatoes",
-                       help="named source (rotten-tomatoes, movie-snippets, a+b to combine), "
-                            "a .csv/.tsv/.jsonl file, or tfds:NAME (default: rotten-tomatoes)")
-    group.add_argument("--text-column", default=None,
-                       help="text column of a file (default: text) or tfds feature")
-    group.add_argument("--pair-column", default=None,
-                       help="second text column of a file or tfds source (sentence pairs)")
-    group.add_argument("--label-column", default=None,
-                       help="label column of a file (default: label) or tfds feature")
-    group.add_argument("--seed", type=non_negative_int, default=0, help="split / subset seed")
-    group.add_argument("--train-limit", type=positive_int, default=None,
-                       help="use a stratified subset of this many training examples")
-    group.add_argument("--dev-limit", type=positive_int, default=None,
-                       help="use a stratified subset of this many dev examples")
-    group.add_argument("--test-limit", type=positive_int, default=None,
-                       help="use a stratified subset of this many test examples")
+    """--data and its column / split / subset options, derived from `DataSpec` (`source` is
+    `--data`; a model's `label_names` are not a flag)."""
+    from albert_tf.cli.config_flags import add_config_flags
+    from albert_tf.data.spec import DataSpec
+
+    add_config_flags(parser.add_argument_group("data"), DataSpec, rename={"source": "data"},
+                     skip={"label_names"}, options=DATA_FLAG_OPTIONS)
 
 
 def data_spec(args, label_names=None):
     """The `DataSpec` the data arguments describe (`label_names`: a model's, for files)."""
+    from albert_tf.cli.config_flags import config_from_args
     from albert_tf.data.spec import DataSpec
 
-    is_file = args.data.lower().endswith((".csv", ".tsv", ".jsonl"))
-    return DataSpec(source=args.data, text_column=args.text_column, pair_column=args.pair_column,
-                    label_column=args.label_column,
-                    label_names=list(label_names) if label_names and is_file else None,
-                    seed=args.seed, train_limit=args.train_limit, dev_limit=args.dev_limit,
-                    test_limit=args.test_limit)
+    is_file = args.source.lower().endswith((".csv", ".tsv", ".jsonl"))
+    return config_from_args(DataSpec, args,
+                            label_names=list(label_names) if label_names and is_file else None)

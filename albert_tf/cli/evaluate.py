@@ -42,7 +42,7 @@ def run(args) -> int:
                         f"{list(examples.label_names)}")
     ds = make_dataset(examples, model.preprocessor, args.batch_size)
     metrics = evaluate_classifier(model, ds, examples.labels, names)
-    metrics.update(model_dir=str(args.model_dir), data=args.data, split=args.split)
+    metrics.update(model_dir=str(args.model_dir), data=args.source, split=args.split)
     if args.output:
         write_json(metrics, args.output)
     print(json.dumps({k: metrics[k] for k in ("examples", "loss", "accuracy", "macro_f1")}))

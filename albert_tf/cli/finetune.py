@@ -3,6 +3,12 @@
 from albert_tf.cli.common import add_data_arguments, data_spec, positive_int
 from albert_tf.cli.config_flags import add_config_flags, config_from_args
 from albert_tf.train.config import FinetuneConfig
+from albert_tf.train.job_config import FinetuneJob
+
+# The job's own fields (its `data` and `train` have flags of theirs).
+MODEL_FIELDS = {"model", "tokenizer", "vocab_size", "sequence_length"}
+JOB_FLAG_OPTIONS = {"vocab_size": {"type": positive_int},
+                    "sequence_length": {"type": positive_int}}
 
 
 def register(subparsers):
@@ -14,24 +20,12 @@ def register(subparsers):
                     "and TensorBoard logs to --run-dir.")
     add_data_arguments(parser)
     model = parser.add_argument_group("model")
-    model.add_argument("--model", default="albert-small",
-                       help="albert-tiny | albert-small | albert-base | minilm-teacher | "
-                            "keras-hub preset name | preset folder (default: albert-small)")
-    model.add_argument("--tokenizer", default=None,
-                       help="SentencePiece .model for named configs (default: train one on "
-                            "the training split)")
-    model.add_argument("--vocab-size", type=positive_int, default=8000,
-                       help="pieces of a newly trained tokenizer (default: 8000)")
-    model.add_argument("--sequence-length", type=positive_int, default=128,
-                       help="tokens per example (default: 128)")
+    add_config_flags(model, FinetuneJob, only=MODEL_FIELDS, options=JOB_FLAG_OPTIONS)
     train = parser.add_argument_group("training")
     # --seed is the data's (one seed for splits, shuffling and initialisation).
     add_config_flags(train, FinetuneConfig, rename={"jit_compile": ("xla", "jit-compile")},
                      skip={"seed"})
-    train.add_argument("--precision", default="float32",
-                       choices=["float32", "mixed_bfloat16", "mixed_float16"])
-    train.add_argument("--strategy", default="default",
-                       choices=["default", "mirrored", "multi-worker", "tpu"])
+    add_config_flags(train, FinetuneJob, only={"precision", "strategy"})
     parser.add_argument("--run-dir", default="runs/finetune", help="output folder")
     parser.add_argument("--resume", action="store_true",
                         help="continue a killed run from its last checkpoint")
@@ -39,13 +33,8 @@ def register(subparsers):
 
 
 def job_from_args(args):
-    from albert_tf.train.job import FinetuneJob
-
-    return FinetuneJob(
-        data=data_spec(args), model=args.model, tokenizer=args.tokenizer,
-        vocab_size=args.vocab_size, sequence_length=args.sequence_length,
-        train=config_from_args(FinetuneConfig, args),
-        precision=args.precision, strategy=args.strategy)
+    return config_from_args(FinetuneJob, args, data=data_spec(args),
+                            train=config_from_args(FinetuneConfig, args))
 
 
 def run(args) -> int:

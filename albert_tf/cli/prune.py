@@ -103,7 +103,7 @@ def run(args) -> int:
         train, _, test = load_splits(data_spec(args))
         if model.num_classes != len(train.label_names):
             raise UserError(f"{args.model} is a {model.num_classes}-class classifier but "
-                            f"{args.data} has {len(train.label_names)} classes")
+                            f"{args.source} has {len(train.label_names)} classes")
         train_ds = make_dataset(train, model.preprocessor, args.batch_size, shuffle=True,
                                 seed=args.seed)
         test_ds = make_dataset(test, model.preprocessor, args.batch_size)

@@ -92,7 +92,7 @@ def run(args) -> int:
             budget_met=report["budget_met"])
         if args.check_runtimes:
             rows["int8-selective"]["runtimes"] = _runtimes(runtime_compatibility(path))
-    summary = {"model_dir": str(args.model_dir), "data": args.data,
+    summary = {"model_dir": str(args.model_dir), "data": args.source,
                "test_examples": len(test.texts), "artifacts": rows}
     write_json(summary, output / "quantize_report.json")
     _print_table(rows)

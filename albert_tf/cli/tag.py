@@ -5,11 +5,17 @@ import json
 import sys
 from pathlib import Path
 
-from albert_tf.cli.common import non_negative_int, positive_int
+from albert_tf.cli.common import DATA_FLAG_OPTIONS
 from albert_tf.cli.config_flags import add_config_flags, config_from_args
+from albert_tf.cli.finetune import JOB_FLAG_OPTIONS, MODEL_FIELDS
 from albert_tf.compress.prune.config import StructuredPruneConfig, UnstructuredPruneConfig
 from albert_tf.errors import UserError
-from albert_tf.tagging.config import TagPruneConfig, TokenDistillConfig
+from albert_tf.tagging.config import (
+    TagFinetuneJob,
+    TaggingDataSpec,
+    TagPruneConfig,
+    TokenDistillConfig,
+)
 from albert_tf.train.config import FinetuneConfig
 
 # Token classifiers rank structures by magnitude (TagPruneConfig): no --importance.
@@ -18,32 +24,14 @@ TAG_STRUCTURED_FIELDS = {"heads_fraction", "ffn_fraction", "depth", "keep_groups
 
 
 def _add_data(parser, with_splits: bool = True) -> None:
-    group = parser.add_argument_group("data")
-    group.add_argument("--data", default="brown-corpus",
-                       help="brown-corpus (12 universal POS tags) or a CoNLL file "
-                            "(one token per line, blank line between sentences)")
-    group.add_argument("--word-column", type=int, default=0, help="CoNLL word column (default 0)")
-    group.add_argument("--tag-column", type=int, default=-1,
-                       help="CoNLL tag column (default -1, the last; CoNLL-2003 NER)")
-    group.add_argument("--separator", default=None,
-                       help="CoNLL column separator (default: any whitespace)")
-    if with_splits:
-        group.add_argument("--dev-file", default=None, help="CoNLL dev file (default: carved)")
-        group.add_argument("--test-file", default=None, help="CoNLL test file (default: carved)")
-    group.add_argument("--seed", type=non_negative_int, default=0, help="split seed")
-    for split in ("train", "dev", "test"):
-        group.add_argument(f"--{split}-limit", type=positive_int, default=None,
-                           help=f"use the first N {split} sentences")
+    """The data flags, derived from `TaggingDataSpec` (`source` is `--data`)."""
+    add_config_flags(parser.add_argument_group("data"), TaggingDataSpec,
+                     rename={"source": "data"}, options=DATA_FLAG_OPTIONS,
+                     skip=() if with_splits else {"dev_file", "test_file"})
 
 
 def _data_spec(args):
-    from albert_tf.tagging.train import TaggingDataSpec
-
-    return TaggingDataSpec(
-        source=args.data, dev_file=getattr(args, "dev_file", None),
-        test_file=getattr(args, "test_file", None), word_column=args.word_column,
-        tag_column=args.tag_column, separator=args.separator, seed=args.seed,
-        train_limit=args.train_limit, dev_limit=args.dev_limit, test_limit=args.test_limit)
+    return config_from_args(TaggingDataSpec, args)
 
 
 def register(subparsers):
@@ -57,22 +45,12 @@ def register(subparsers):
 
     finetune = sub.add_parser("finetune", help="fine-tune a tagger; evaluate on dev and test")
     _add_data(finetune)
-    finetune.add_argument("--model", default="albert-tiny",
-                          help="albert-tiny | albert-small | albert-base | minilm-teacher | "
-                               "ALBERT or BERT preset folder or name | saved tagger folder "
-                               "(default: albert-tiny)")
-    finetune.add_argument("--tokenizer", default=None,
-                          help="SentencePiece .model (default: train one on the training words)")
-    finetune.add_argument("--vocab-size", type=positive_int, default=8000)
-    finetune.add_argument("--sequence-length", type=positive_int, default=128,
-                          help="sub-tokens per sentence incl. [CLS]/[SEP] (default 128)")
+    add_config_flags(finetune, TagFinetuneJob, only=MODEL_FIELDS, options={
+        **JOB_FLAG_OPTIONS, "model": {"type": str}})  # a dict of shapes is for recipes
     # --seed is the data's (one seed for splits, shuffling and initialisation).
     add_config_flags(finetune, FinetuneConfig, rename={"jit_compile": ("xla", "jit-compile")},
                      skip={"seed"})
-    finetune.add_argument("--precision", default="float32",
-                          choices=["float32", "mixed_bfloat16", "mixed_float16"],
-                          help="Keras dtype policy while training (default float32; "
-                               "mixed_bfloat16 on GPUs and CPUs with AMX / AVX-512 BF16)")
+    add_config_flags(finetune, TagFinetuneJob, only={"precision"})
     finetune.add_argument("--run-dir", default="runs/tag", help="output folder")
     finetune.add_argument("--resume", action="store_true", help="continue a killed run")
     finetune.set_defaults(func=run_finetune)
@@ -166,12 +144,10 @@ def _summary(report: dict) -> str:
 
 
 def run_finetune(args) -> int:
-    from albert_tf.tagging.train import TagFinetuneJob, run_tag_finetune_job
+    from albert_tf.tagging.train import run_tag_finetune_job
 
-    job = TagFinetuneJob(
-        data=_data_spec(args), model=args.model, tokenizer=args.tokenizer,
-        vocab_size=args.vocab_size, sequence_length=args.sequence_length,
-        train=config_from_args(FinetuneConfig, args), precision=args.precision)
+    job = config_from_args(TagFinetuneJob, args, data=_data_spec(args),
+                           train=config_from_args(FinetuneConfig, args))
     metrics = run_tag_finetune_job(job, args.run_dir, resume=args.resume)
     print(f"model: {args.run_dir}/model")
     print("dev:  " + _summary(metrics["dev"]))

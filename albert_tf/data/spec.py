@@ -14,14 +14,19 @@ class DataSpec:
     """Which examples to use.
 
     Args:
-        source: a named source (`rotten-tomatoes`, `movie-snippets`, `a+b`), a CSV / TSV /
-            JSONL path, or `tfds:NAME`.
-        text_column, pair_column, label_column: columns of a file source or features of a
-            tfds source (None: the reader's default).
+        source: named source (`rotten-tomatoes`, `movie-snippets`, `a+b` to combine), a
+            .csv / .tsv / .jsonl file, or `tfds:NAME`.
+        text_column: text column of a file (None: `text`) or feature of a tfds source.
+        pair_column: second text column of a file or feature of a tfds source, for sentence
+            pairs (None: single texts).
+        label_column: label column of a file (None: `label`) or feature of a tfds source.
         label_names: a file's label names in id order (e.g. a trained model's), so its string
             labels get the same ids; integer labels must be below `len(label_names)`.
         seed: split and subset seed.
-        train_limit, dev_limit, test_limit: stratified subsets for CPU budgets (None: all).
+        train_limit: use a stratified subset of this many training examples, for CPU budgets
+            (None: all).
+        dev_limit: use a stratified subset of this many dev examples (None: all).
+        test_limit: use a stratified subset of this many test examples (None: all).
     """
 
     source: str = "rotten-tomatoes"
@@ -33,7 +38,6 @@ class DataSpec:
     train_limit: int | None = None
     dev_limit: int | None = None
     test_limit: int | None = None
-
 
 
 def load_splits(spec: DataSpec) -> Splits:

@@ -7,7 +7,7 @@ package's own settings where token classification differs:
 ```yaml
 name: pos-brown
 task: token-classification
-data:    {source: brown-corpus, train_limit: 5000}              # tagging.train.TaggingDataSpec
+data:    {source: brown-corpus, train_limit: 5000}              # tagging.config.TaggingDataSpec
 teacher: {model: albert-tiny, vocab_size: 4000, sequence_length: 64,
           finetune: {epochs: 3, learning_rate: 1.0e-3}}         # train.config.FinetuneConfig
 student: {method: albertize, num_layers: 3, num_groups: 3}      # distill.StudentInit (BERT teachers)
@@ -38,9 +38,9 @@ from albert_tf.recipe.schema import (
     check_export_targets,
     check_measuring,
 )
+from albert_tf.tagging.config import TaggingDataSpec
 from albert_tf.tagging.distill import TokenDistillConfig
 from albert_tf.tagging.prune import TagPruneConfig
-from albert_tf.tagging.train import TaggingDataSpec
 from albert_tf.train.config import FinetuneConfig
 
 TOKEN_CLASSIFICATION = "token-classification"

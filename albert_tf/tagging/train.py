@@ -27,35 +27,11 @@ from pathlib import Path
 
 from albert_tf.data.splits import Splits
 from albert_tf.errors import UserError
+from albert_tf.tagging.config import TagFinetuneJob, TaggingDataSpec  # also importable here
 from albert_tf.tagging.examples import TaggedSentences, limit, load_tagged, split_tagged
 from albert_tf.train.config import FinetuneConfig
 
 logger = logging.getLogger(__name__)
-
-
-@dataclasses.dataclass
-class TaggingDataSpec:
-    """Which tagged sentences to use.
-
-    Args:
-        source: `brown-corpus` or a CoNLL file (then `dev_file` / `test_file` may give the
-            other splits; missing splits are carved from `source`).
-        dev_file, test_file: CoNLL files of the dev and test splits.
-        word_column, tag_column, separator: CoNLL columns (see `read_conll`).
-        seed: split seed.
-        train_limit, dev_limit, test_limit: the first N sentences of each split (CPU budgets).
-    """
-
-    source: str = "brown-corpus"
-    dev_file: str | None = None
-    test_file: str | None = None
-    word_column: int = 0
-    tag_column: int = -1
-    separator: str | None = None
-    seed: int = 0
-    train_limit: int | None = None
-    dev_limit: int | None = None
-    test_limit: int | None = None
 
 
 def load_tagging_splits(spec: TaggingDataSpec, tag_names=None) -> Splits:
@@ -143,31 +119,6 @@ def finetune_tagger(tagger, train: TaggedSentences, dev: TaggedSentences, config
     return {"history": state.history, "epochs_done": state.epochs_done,
             "best_epoch": state.best_epoch, "best_dev_accuracy": state.best_score,
             "stopped_early": state.stopped_early, "config": dataclasses.asdict(config)}
-
-
-@dataclasses.dataclass
-class TagFinetuneJob:
-    """A whole tagging fine-tuning job.
-
-    Args:
-        data: `TaggingDataSpec`.
-        model: named configuration (`albert-tiny`, ...), a dict of `AlbertBackbone` shape
-            arguments, an ALBERT preset folder or name, or a saved token classifier.
-        tokenizer: SentencePiece `.model` for named configurations; None trains one on the
-            training split's words (`vocab_size` pieces).
-        vocab_size: pieces of a tokenizer trained here.
-        sequence_length: sub-tokens per sentence, `[CLS]` and `[SEP]` included.
-        train: `FinetuneConfig`.
-        precision: `float32`, `mixed_bfloat16` or `mixed_float16` during fine-tuning.
-    """
-
-    data: TaggingDataSpec = dataclasses.field(default_factory=TaggingDataSpec)
-    model: str | dict = "albert-tiny"
-    tokenizer: str | None = None
-    vocab_size: int = 8000
-    sequence_length: int = 128
-    train: FinetuneConfig = dataclasses.field(default_factory=FinetuneConfig)
-    precision: str = "float32"
 
 
 def _tokenizer_for(job: TagFinetuneJob, train: TaggedSentences, run_dir: Path):

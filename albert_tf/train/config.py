@@ -1,8 +1,14 @@
 """Fine-tuning settings (kept free of TensorFlow imports, so CLI parsing stays fast)."""
 
 from dataclasses import dataclass
+from typing import Literal
 
 from albert_tf.errors import check_fields
+
+# Keras dtype policies and tf.distribute strategies a job may ask for by name
+# (`albert_tf.train.strategy`).
+Precision = Literal["float32", "mixed_bfloat16", "mixed_float16"]
+Strategy = Literal["default", "mirrored", "multi-worker", "tpu"]
 
 
 @dataclass

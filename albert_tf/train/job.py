@@ -16,40 +16,14 @@ import json
 import logging
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 from albert_tf.data.spec import DataSpec, load_all, load_splits  # noqa: F401  (their old home)
 from albert_tf.train.checkpoint import CheckpointStore, check_resume_settings
-from albert_tf.train.config import FinetuneConfig
+from albert_tf.train.job_config import FinetuneJob  # also importable from here
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class FinetuneJob:
-    """A whole fine-tuning job.
-
-    Args:
-        data: `DataSpec`.
-        model: named configuration, preset name, preset folder or `minilm-teacher`.
-        tokenizer: SentencePiece `.model` for named configurations; None trains one with
-            `vocab_size` pieces on the training split.
-        vocab_size: pieces of a newly trained tokenizer.
-        sequence_length: tokens per example.
-        train: `FinetuneConfig`.
-        precision: `float32`, `mixed_bfloat16` or `mixed_float16`.
-        strategy: `default`, `mirrored`, `multi-worker` or `tpu`.
-    """
-
-    data: DataSpec = field(default_factory=DataSpec)
-    model: str = "albert-small"
-    tokenizer: str | None = None
-    vocab_size: int = 8000
-    sequence_length: int = 128
-    train: FinetuneConfig = field(default_factory=FinetuneConfig)
-    precision: str = "float32"
-    strategy: str = "default"
 
 
 def _piece_count(path: Path) -> int:

@@ -17,9 +17,16 @@ from albert_tf.compress.prune.config import (
     StructuredPruneConfig,
     UnstructuredPruneConfig,
 )
+from albert_tf.data.spec import DataSpec
 from albert_tf.pretrain.config import PretrainConfig, PretrainJob
-from albert_tf.tagging.config import TagPruneConfig, TokenDistillConfig
+from albert_tf.tagging.config import (
+    TagFinetuneJob,
+    TaggingDataSpec,
+    TagPruneConfig,
+    TokenDistillConfig,
+)
 from albert_tf.train.config import FinetuneConfig
+from albert_tf.train.job_config import FinetuneJob
 
 
 def subcommand(parser, *names):
@@ -39,8 +46,17 @@ def dataclass_defaults(cls) -> dict:
 
 
 # (command, configuration, fields the command sets otherwise: `seed` from the data arguments,
-# nested configurations from the flags of theirs, tagger pruning ranks by magnitude only).
+# nested configurations from the flags of theirs, tagger pruning ranks by magnitude only, a
+# model's label names from its folder).
+DATA_COMMANDS = [("finetune",), ("distill",), ("prune",), ("evaluate",), ("export",),
+                 ("quantize",), ("bench",), ("tokenizer", "train")]
+TAG_DATA_COMMANDS = [("tag", "finetune"), ("tag", "evaluate"), ("tag", "prune"),
+                     ("tag", "distill")]
 CONFIGS = [
+    *[(command, DataSpec, {"label_names"}) for command in DATA_COMMANDS],
+    *[(command, TaggingDataSpec, set()) for command in TAG_DATA_COMMANDS],
+    (("finetune",), FinetuneJob, {"data", "train"}),
+    (("tag", "finetune"), TagFinetuneJob, {"data", "train"}),
     (("finetune",), FinetuneConfig, {"seed"}),
     (("distill",), DistillConfig, {"seed"}),
     (("prune",), StructuredPruneConfig, set()),
@@ -200,3 +216,42 @@ def test_help_does_not_start_tensorflow():
     assert result.returncode == 0, result.stderr
     assert "--learning-rate" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout
+
+
+def test_no_flags_make_the_default_jobs(parser):
+    from albert_tf.cli.finetune import job_from_args
+    from albert_tf.cli.tag import _data_spec
+
+    assert job_from_args(parser.parse_args(["finetune"])) == FinetuneJob()
+    assert _data_spec(parser.parse_args(["tag", "finetune"])) == TaggingDataSpec()
+
+
+def test_job_and_data_flags_set_their_fields(parser):
+    from albert_tf.cli.common import data_spec
+    from albert_tf.cli.finetune import job_from_args
+    from albert_tf.cli.tag import _data_spec
+
+    job = job_from_args(parser.parse_args([
+        "finetune", "--data", "reviews.csv", "--text-column", "body", "--seed", "3",
+        "--train-limit", "50", "--model", "albert-tiny", "--vocab-size", "500",
+        "--sequence-length", "64", "--precision", "mixed_bfloat16", "--strategy", "mirrored"]))
+    assert job == FinetuneJob(
+        data=DataSpec(source="reviews.csv", text_column="body", seed=3, train_limit=50),
+        model="albert-tiny", vocab_size=500, sequence_length=64, train=FinetuneConfig(seed=3),
+        precision="mixed_bfloat16", strategy="mirrored")
+    args = parser.parse_args(["evaluate", "m", "--data", "a.tsv"])
+    assert data_spec(args, label_names=("neg", "pos")).label_names == ["neg", "pos"]
+    assert data_spec(parser.parse_args(["evaluate", "m"]), ("neg", "pos")).label_names is None
+    spec = _data_spec(parser.parse_args([
+        "tag", "evaluate", "m", "--data", "ner.conll", "--dev-file", "dev.conll",
+        "--word-column", "1", "--tag-column", "3", "--separator", "\t", "--test-limit", "9"]))
+    assert spec == TaggingDataSpec(source="ner.conll", dev_file="dev.conll", word_column=1,
+                                   tag_column=3, separator="\t", test_limit=9)
+
+
+def test_job_dataclasses_keep_their_old_homes():
+    from albert_tf.tagging.train import TagFinetuneJob as tag_job
+    from albert_tf.tagging.train import TaggingDataSpec as tag_spec
+    from albert_tf.train.job import FinetuneJob as job
+
+    assert (job, tag_job, tag_spec) == (FinetuneJob, TagFinetuneJob, TaggingDataSpec)
