@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from albert_tf.cli.common import non_negative_int
+from albert_tf.cli.common import DATA_FLAG_OPTIONS, non_negative_int
 
 
 def register(subparsers) -> None:
@@ -36,10 +36,12 @@ def register(subparsers) -> None:
         "name",
         help="a named source, a .csv/.tsv/.jsonl file, tfds:NAME, or several joined with '+'",
     )
-    show.add_argument("--seed", type=non_negative_int, default=0, help="split seed (default 0)")
-    show.add_argument("--text-column", help="files: the text column (default 'text')")
-    show.add_argument("--pair-column", help="files: the second text of a pair (default none)")
-    show.add_argument("--label-column", help="files: the label column (default 'label')")
+    # The split seed and file columns are DataSpec's own fields (the source is positional).
+    from albert_tf.cli.config_flags import add_config_flags
+    from albert_tf.data.spec import DataSpec
+
+    add_config_flags(show, DataSpec, only={"seed", "text_column", "pair_column", "label_column"},
+                     options=DATA_FLAG_OPTIONS)
     show.add_argument("--rows", type=non_negative_int, default=3, help="sample rows to print (default 3)")
     show.set_defaults(func=run_show)
     parser.set_defaults(func=run_list)

@@ -55,6 +55,9 @@ TAG_DATA_COMMANDS = [("tag", "finetune"), ("tag", "evaluate"), ("tag", "prune"),
 CONFIGS = [
     *[(command, DataSpec, {"label_names"}) for command in DATA_COMMANDS],
     *[(command, TaggingDataSpec, set()) for command in TAG_DATA_COMMANDS],
+    # `data show` takes the source as its positional `name` and has no subset limits.
+    (("data", "show"), DataSpec, {"source", "label_names", "train_limit", "dev_limit",
+                                  "test_limit"}),
     (("finetune",), FinetuneJob, {"data", "train"}),
     (("tag", "finetune"), TagFinetuneJob, {"data", "train"}),
     (("finetune",), FinetuneConfig, {"seed"}),
