@@ -134,7 +134,7 @@ def _markdown(results: dict) -> str:
                                                        "speed-up"]
     lines = [f"# {results['recipe']}: token classification, artifacts measured on "
              f"{results['test_sentences']} test sentences ({results['test_words']} words)", "",
-             ship_line(results), "",
+             *([ship_line(results), ""] if ship_line(results) else []),
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in results["artifacts"]:
         change = row.get("accuracy_change")
@@ -174,7 +174,8 @@ def _markdown(results: dict) -> str:
             lines.append(f"| {name} | " + " | ".join(
                 "{precision:.3f} / {recall:.3f} / {f1:.3f}".format(**scores[t]) if t in scores
                 else "" for t in types) + " |")
-    lines += [""] + noise_notes(results, "")
+    if results.get("noise"):
+        lines += [""] + noise_notes(results, "")
     if results["gates"]:
         lines += ["", "## Gates", ""]
         for check in results["gates"]:
@@ -183,9 +184,12 @@ def _markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def ship_line(results: dict) -> str:
-    """The report's first line: which file to ship, with its figures, or why none."""
-    row = next(r for r in results["artifacts"] if r.get("shipped"))
+def ship_line(results: dict) -> str | None:
+    """The report's first line: which file to ship, with its figures, or why none (None for
+    results without a gated artifact)."""
+    row = next((r for r in results["artifacts"] if r.get("shipped")), None)
+    if row is None or not row.get("path"):
+        return None
     where = "/".join(Path(row["path"]).parts[-2:])
     failed = [g["gate"] for g in results["gates"] if not g["passed"]]
     if failed:
@@ -202,7 +206,7 @@ def ship_line(results: dict) -> str:
     if teacher:
         parts.append(f"{100 * row['token_accuracy'] / teacher:.1f} % of the teacher's token "
                      f"accuracy ({row['token_accuracy']:.4f} against {teacher:.4f})")
-    margin = results["shipped"].get("margin_over_baseline")
+    margin = (results.get("shipped") or {}).get("margin_over_baseline")
     if margin is not None:
         measure = "entity F1" if "entity_f1" in row else "token accuracy"
         parts.append(f"{100 * margin:+.1f} points of {measure} over the strongest baseline")

@@ -44,8 +44,10 @@ def test_distill_command_turns_bad_input_into_one_line(rotten_tomatoes_small, tm
     teacher_dir = save_classifier(the_teacher(train), tmp_path / "teacher", train.label_names)
     base = ["distill", "--teacher", str(teacher_dir), "--train-limit", "32", "--dev-limit", "8",
             "--test-limit", "8", "--run-dir", str(tmp_path / "run")]
-    assert main(base + ["--layer-map", "1-2"]) == 2
-    assert "student:teacher" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:  # the flag's type is DistillConfig's check
+        main(base + ["--layer-map", "1-2"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "--layer-map" in err and "student:teacher" in err
     assert main(base + ["--init", "truncate"]) == 2
     err = capsys.readouterr().err
     assert "albertize" in err and len(err.strip().splitlines()) == 1
