@@ -12,7 +12,7 @@
 Modules that need TensorFlow are imported lazily, so the CLI parses arguments quickly.
 """
 
-import importlib
+from albert_tf.lazy_exports import lazy_getattr
 
 _EXPORTS = {
     "read_conll": "albert_tf.tagging.conll",
@@ -50,7 +50,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'albert_tf.tagging' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

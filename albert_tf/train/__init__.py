@@ -6,7 +6,7 @@ not re-exported here, because the package attribute `finetune` is the submodule 
 imported, so `from albert_tf.train import finetune` would depend on import order.
 """
 
-import importlib
+from albert_tf.lazy_exports import lazy_getattr
 
 _EXPORTS = {
     "FinetuneConfig": "albert_tf.train.config",
@@ -19,7 +19,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'albert_tf.train' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

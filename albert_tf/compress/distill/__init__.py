@@ -12,7 +12,7 @@ Examples:
 ...                            run_dir="runs/distill")  # doctest: +SKIP
 """
 
-import importlib
+from albert_tf.lazy_exports import lazy_getattr
 
 # Loaded on first use: the settings modules (`config`) stay free of TensorFlow, and the CLI
 # reads them to build its flags.
@@ -42,7 +42,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'albert_tf.compress.distill' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

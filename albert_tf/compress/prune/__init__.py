@@ -10,7 +10,7 @@ The stage as a whole (what the CLI and recipes call):
     `prune(model, PruneConfig(structured=..., unstructured=..., fine_tune_steps=...), data)`.
 """
 
-import importlib
+from albert_tf.lazy_exports import lazy_getattr
 
 # Loaded on first use: the settings modules (`config`) stay free of TensorFlow, and the CLI
 # reads them to build its flags.
@@ -41,7 +41,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'albert_tf.compress.prune' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
