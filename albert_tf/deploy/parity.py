@@ -296,28 +296,30 @@ def parity_failures(report: dict, checks=GATED_CHECKS) -> list[str]:
     return failures
 
 
+def _classes(node: dict, check: str) -> str:
+    """`name count, ...` of a check's mismatching texts by class (`<check>_mismatch_classes`)."""
+    return ", ".join(f"{name} {count}" for name, count in
+                     sorted(node[f"{check}_mismatch_classes"].items()))
+
+
 def _describe_failure(key: str, node: dict) -> str:
     if key == "within_tolerance":
         return (f"outputs differ from the Keras model by up to {node['max_abs_error']:.2e} "
                 f"(tolerance {node['tolerance']:g}) on {node['texts']} texts")
     if key == "in_graph_identical":
-        classes = ", ".join(f"{name} {count}" for name, count in
-                            sorted(node["in_graph_mismatch_classes"].items()))
         return (f"in-graph token ids differ from keras-hub's on {len(node['in_graph_mismatches'])}"
-                f" of {node['texts']} texts ({classes})")
+                f" of {node['texts']} texts ({_classes(node, 'in_graph')})")
     if key == "edge_library_identical":
-        classes = ", ".join(f"{name} {count}" for name, count in
-                            sorted(node["edge_library_mismatch_classes"].items()))
         return (f"{node['edge_library']} token ids differ from keras-hub's on "
-                f"{len(node['edge_library_mismatches'])} of {node['texts']} texts ({classes})")
+                f"{len(node['edge_library_mismatches'])} of {node['texts']} texts "
+                f"({_classes(node, 'edge_library')})")
     if key == "word_split_identical":
         return (f"the edge kit's words differ from split_words' on "
                 f"{len(node['word_split_mismatches'])} of {node['texts']} texts")
     if key == "edge_tokens_identical":
-        classes = ", ".join(f"{name} {count}" for name, count in
-                            sorted(node["edge_tokens_mismatch_classes"].items()))
         return (f"the edge kit's token ids or word starts differ from the tagger's alignment on "
-                f"{len(node['edge_tokens_mismatches'])} of {node['texts']} texts ({classes})")
+                f"{len(node['edge_tokens_mismatches'])} of {node['texts']} texts "
+                f"({_classes(node, 'edge_tokens')})")
     if key == "pairs_packed_identical":
         return "packed text pairs differ from keras-hub's preprocessor"
     return f"{key} is False"
