@@ -59,6 +59,10 @@ class PretrainJob:
             a keras-hub ALBERT preset name / folder (continued pre-training with its own
             tokenizer).
         vocab_size: pieces of the tokenizer trained for a named configuration.
+        vocabulary: the kind of tokenizer trained for a named configuration: `pieces`
+            (SentencePiece unigram, ALBERT's), `characters` (one piece per character, the
+            vocabulary a Chinese character tagger uses), or `auto`: characters when at least
+            half of the corpus's characters are CJK ideographs.
         sequence_length: tokens per example.
         held_out_fraction: share of documents kept for the held-out MLM / SOP scores.
         corpus_seed: the seed of the dev / test splits left out of evaluated sources.
@@ -71,6 +75,7 @@ class PretrainJob:
     corpus: list[str] = field(default_factory=list)
     model: str = "albert-small"
     vocab_size: int = 8000
+    vocabulary: Literal["auto", "pieces", "characters"] = "auto"
     sequence_length: int = 128
     held_out_fraction: float = 0.02
     corpus_seed: int = 0

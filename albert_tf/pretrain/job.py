@@ -135,8 +135,8 @@ CACHE_FILES = ("tokenizer.model", "examples.npz", "held_out.npz")
 
 def _cache_settings(job: dict) -> dict:
     """What the tokenizer and the example caches depend on."""
-    keys = ("corpus", "corpus_seed", "leave_out", "model", "vocab_size", "sequence_length",
-            "held_out_fraction")
+    keys = ("corpus", "corpus_seed", "leave_out", "model", "vocab_size", "vocabulary",
+            "sequence_length", "held_out_fraction")
     return {**{k: job.get(k) for k in keys},
             "seed": job.get("train", {}).get("seed"),
             "mask_rate": job.get("train", {}).get("mask_rate")}
@@ -163,13 +163,26 @@ def _model_and_tokenizer(job: PretrainJob, corpus, run_dir: Path):
     """A new model with a tokenizer trained on the corpus, or a preset and its tokenizer."""
     from albert_tf.models import ALBERT_CONFIGS, load_albert_tokenizer
     from albert_tf.pretrain.model import load_masked_lm, new_masked_lm
-    from albert_tf.text import train_sentencepiece
+    from albert_tf.text.sentencepiece_model import (
+        is_character_text,
+        train_character_sentencepiece,
+        train_sentencepiece,
+    )
 
     if job.model not in ALBERT_CONFIGS:
         return load_masked_lm(job.model)
     path = run_dir / "tokenizer.model"
     if not path.is_file():
-        train_sentencepiece(corpus.texts(), path, vocab_size=job.vocab_size, seed=job.train.seed)
+        texts = corpus.texts()
+        characters = job.vocabulary == "characters" or (
+            job.vocabulary == "auto" and is_character_text(texts))
+        if characters:
+            # Chinese: the vocabulary a character tagger fine-tuned from this model will use.
+            logger.info("training a character vocabulary (at most %d pieces)", job.vocab_size)
+            train_character_sentencepiece([[text] for text in texts], path,
+                                          vocab_size=job.vocab_size, seed=job.train.seed)
+        else:
+            train_sentencepiece(texts, path, vocab_size=job.vocab_size, seed=job.train.seed)
     tokenizer = load_albert_tokenizer(str(path))
     masked_lm = new_masked_lm(ALBERT_CONFIGS[job.model], tokenizer.vocabulary_size(),
                               max(512, job.sequence_length))

@@ -123,7 +123,11 @@ def finetune_tagger(tagger, train: TaggedSentences, dev: TaggedSentences, config
 
 def _tokenizer_for(job: TagFinetuneJob, train: TaggedSentences, run_dir: Path):
     from albert_tf.models import ALBERT_CONFIGS
-    from albert_tf.text import train_sentencepiece
+    from albert_tf.text.sentencepiece_model import (
+        train_character_sentencepiece,
+        train_sentencepiece,
+        words_are_characters,
+    )
 
     if not (isinstance(job.model, dict) or job.model in ALBERT_CONFIGS):
         return None
@@ -134,47 +138,11 @@ def _tokenizer_for(job: TagFinetuneJob, train: TaggedSentences, run_dir: Path):
         texts = [" ".join(words) for words in train.words]
         if words_are_characters(train.words):
             # Character-level data (Chinese NER): one piece per character, no `▁` before each.
-            vocab_size, coverage = character_vocabulary(train.words, job.vocab_size)
-            train_sentencepiece(texts, path, vocab_size=vocab_size, seed=job.data.seed,
-                                character_coverage=coverage, add_dummy_prefix=False,
-                                hard_vocab_limit=False)
+            train_character_sentencepiece(train.words, path, vocab_size=job.vocab_size,
+                                          seed=job.data.seed)
         else:
             train_sentencepiece(texts, path, vocab_size=job.vocab_size, seed=job.data.seed)
     return str(path)
-
-
-# Pieces a SentencePiece model holds besides characters: <pad>, <unk>, [CLS], [SEP], [MASK],
-# and a margin.
-_NON_CHARACTER_PIECES = 8
-
-
-def character_vocabulary(sentences, vocab_size: int) -> tuple[int, float]:
-    """`(vocab_size, character_coverage)` for a vocabulary of single characters: at most
-    `vocab_size` pieces, and a coverage that the most frequent characters that fit reach
-    (at most SentencePiece's usual 0.9995); the rarer characters become `<unk>`.
-
-    Args:
-        sentences: lists of one-character words.
-        vocab_size: the requested vocabulary size (a cap here).
-    """
-    from collections import Counter
-
-    counts = Counter(char for words in sentences for word in words for char in word)
-    fits = max(1, min(vocab_size, len(counts) + _NON_CHARACTER_PIECES) - _NON_CHARACTER_PIECES)
-    frequencies = sorted(counts.values(), reverse=True)
-    covered = sum(frequencies[:fits]) / max(1, sum(frequencies))
-    return fits + _NON_CHARACTER_PIECES, min(0.9995, covered)
-
-
-def words_are_characters(sentences, share: float = 0.95) -> bool:
-    """True when at least `share` of the words are one character long (Chinese tagged per
-    character), so the tokenizer should not spend a `▁` piece on each of them.
-
-    Args:
-        sentences: lists of words.
-    """
-    lengths = [len(word) for words in sentences for word in words]
-    return bool(lengths) and sum(length == 1 for length in lengths) >= share * len(lengths)
 
 
 def run_tag_finetune_job(job: TagFinetuneJob, run_dir: str | os.PathLike, resume: bool = False,

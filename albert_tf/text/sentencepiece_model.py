@@ -106,3 +106,72 @@ def train_sentencepiece(
     tmp.write_bytes(buffer.getvalue())
     os.replace(tmp, output_path)
     return output_path
+
+
+# Pieces a SentencePiece model holds besides characters: <pad>, <unk>, [CLS], [SEP], [MASK],
+# and a margin.
+_NON_CHARACTER_PIECES = 8
+
+
+def character_vocabulary(sentences, vocab_size: int) -> tuple[int, float]:
+    """`(vocab_size, character_coverage)` for a vocabulary of single characters: at most
+    `vocab_size` pieces, and a coverage that the most frequent characters that fit reach
+    (at most SentencePiece's usual 0.9995); the rarer characters become `<unk>`.
+
+    Args:
+        sentences: lists of words (their characters are counted).
+        vocab_size: the requested vocabulary size (a cap here).
+    """
+    from collections import Counter
+
+    counts = Counter(char for words in sentences for word in words for char in word)
+    fits = max(1, min(vocab_size, len(counts) + _NON_CHARACTER_PIECES) - _NON_CHARACTER_PIECES)
+    frequencies = sorted(counts.values(), reverse=True)
+    covered = sum(frequencies[:fits]) / max(1, sum(frequencies))
+    return fits + _NON_CHARACTER_PIECES, min(0.9995, covered)
+
+
+def words_are_characters(sentences, share: float = 0.95) -> bool:
+    """True when at least `share` of the words are one character long (Chinese tagged per
+    character), so the tokenizer should not spend a `▁` piece on each of them.
+
+    Args:
+        sentences: lists of words.
+    """
+    lengths = [len(word) for words in sentences for word in words]
+    return bool(lengths) and sum(length == 1 for length in lengths) >= share * len(lengths)
+
+
+def train_character_sentencepiece(sentences, output_path: str | os.PathLike,
+                                  vocab_size: int = 8000, seed: int = 0) -> Path:
+    """A SentencePiece model of single characters (Chinese): one piece per character, the
+    `vocab_size` most frequent kept, no `▁` before a text. A text tokenised whole and the same
+    text tokenised one character at a time (as a character tagger does) get the same ids, so
+    a model pre-trained on running text fits a character-level tagger.
+
+    Args:
+        sentences: lists of words (characters, for a tagger; any split, for running text).
+        output_path: where the `.model` file goes.
+        vocab_size: the cap on pieces.
+        seed: the trainer's seed.
+    """
+    characters = [[c for word in words for c in word if not c.isspace()] for words in sentences]
+    size, coverage = character_vocabulary(characters, vocab_size)
+    # Characters apart, so no piece spans two of them.
+    texts = [" ".join(chars) for chars in characters if chars]
+    return train_sentencepiece(texts, output_path, vocab_size=size, seed=seed,
+                               character_coverage=coverage, add_dummy_prefix=False,
+                               hard_vocab_limit=False)
+
+
+def is_character_text(texts, share: float = 0.5) -> bool:
+    """True when at least `share` of the non-space characters of `texts` are CJK ideographs:
+    text written without spaces between words, which gets a character vocabulary."""
+    total = ideographs = 0
+    for text in texts:
+        for char in text:
+            if char.isspace():
+                continue
+            total += 1
+            ideographs += "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
+    return total > 0 and ideographs >= share * total
