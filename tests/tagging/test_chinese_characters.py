@@ -5,8 +5,8 @@ import numpy as np
 import sentencepiece as spm
 
 from albert_tf.tagging.export import split_words
-from albert_tf.text.sentencepiece_model import words_are_characters
 from albert_tf.text import train_sentencepiece
+from albert_tf.text.sentencepiece_model import words_are_characters
 
 HAN = [chr(code) for code in range(0x4E00, 0x4E00 + 120)]
 
