@@ -36,6 +36,7 @@ def train_sentencepiece(
     seed: int = 0,
     add_dummy_prefix: bool = True,
     hard_vocab_limit: bool = True,
+    max_piece_length: int = 16,
 ) -> Path:
     """Train a SentencePiece model on `texts` and write it atomically to `output_path`.
 
@@ -89,6 +90,7 @@ def train_sentencepiece(
             control_symbols=list(SPECIAL_PIECES),
             num_threads=os.cpu_count() or 1,
             add_dummy_prefix=add_dummy_prefix,
+            max_sentencepiece_length=max_piece_length,
             minloglevel=2,
             # Small corpora cannot fill a large vocabulary; fail loudly instead of silently
             # (unless the caller asks for a cap).
@@ -111,6 +113,7 @@ def train_sentencepiece(
 # Pieces a SentencePiece model holds besides characters: <pad>, <unk>, [CLS], [SEP], [MASK],
 # and a margin.
 _NON_CHARACTER_PIECES = 8
+_MIN_COVERAGE = 0.98
 
 
 def character_vocabulary(sentences, vocab_size: int) -> tuple[int, float]:
@@ -127,7 +130,15 @@ def character_vocabulary(sentences, vocab_size: int) -> tuple[int, float]:
     counts = Counter(char for words in sentences for word in words for char in word)
     fits = max(1, min(vocab_size, len(counts) + _NON_CHARACTER_PIECES) - _NON_CHARACTER_PIECES)
     frequencies = sorted(counts.values(), reverse=True)
-    covered = sum(frequencies[:fits]) / max(1, sum(frequencies))
+    total = max(1, sum(frequencies))
+    covered = sum(frequencies[:fits]) / total
+    if covered < _MIN_COVERAGE:  # sentencepiece's own lower bound
+        needed = next(k for k in range(1, len(frequencies) + 1)
+                      if sum(frequencies[:k]) >= _MIN_COVERAGE * total)
+        raise UserError(f"a character vocabulary of {vocab_size} pieces covers "
+                        f"{covered:.1%} of the text's characters and sentencepiece needs "
+                        f"{_MIN_COVERAGE:.0%}: set the vocabulary size to at least "
+                        f"{needed + _NON_CHARACTER_PIECES}")
     return fits + _NON_CHARACTER_PIECES, min(0.9995, covered)
 
 
@@ -157,11 +168,11 @@ def train_character_sentencepiece(sentences, output_path: str | os.PathLike,
     """
     characters = [[c for word in words for c in word if not c.isspace()] for words in sentences]
     size, coverage = character_vocabulary(characters, vocab_size)
-    # Characters apart, so no piece spans two of them.
-    texts = [" ".join(chars) for chars in characters if chars]
+    # Pieces of one character, and no spaces in the text: no `▁X` twin of a piece `X`.
+    texts = ["".join(chars) for chars in characters if chars]
     return train_sentencepiece(texts, output_path, vocab_size=size, seed=seed,
                                character_coverage=coverage, add_dummy_prefix=False,
-                               hard_vocab_limit=False)
+                               hard_vocab_limit=False, max_piece_length=1)
 
 
 def is_character_text(texts, share: float = 0.5) -> bool:
