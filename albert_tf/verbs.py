@@ -134,8 +134,7 @@ def prune(model, splits, config):
         model: a model of either task (structured pruning needs an ALBERT backbone).
         splits: `Splits` of the task; train feeds fine-tuning steps (and Taylor importance),
             test is scored. None for one-shot magnitude pruning, which needs no data.
-        config: `albert_tf.compress.prune.PruneConfig` (token classifiers also take
-            `albert_tf.tagging.TagPruneConfig`, which adds a batch size).
+        config: `albert_tf.compress.prune.PruneConfig` (both tasks).
 
     Returns:
         `(pruned model, metrics)`: a new model with structured pruning, else `model` pruned

@@ -8,19 +8,22 @@ from pathlib import Path
 from albert_tf.cli.common import DATA_FLAG_OPTIONS
 from albert_tf.cli.config_flags import add_config_flags, config_from_args
 from albert_tf.cli.finetune import JOB_FLAG_OPTIONS, MODEL_FIELDS
-from albert_tf.compress.prune.config import StructuredPruneConfig, UnstructuredPruneConfig
+from albert_tf.compress.prune.config import (
+    PruneConfig,
+    StructuredPruneConfig,
+    UnstructuredPruneConfig,
+)
 from albert_tf.errors import UserError
 from albert_tf.tagging.config import (
     TagFinetuneJob,
     TaggingDataSpec,
-    TagPruneConfig,
     TokenDistillConfig,
 )
 from albert_tf.train.config import FinetuneConfig
 
-# Token classifiers rank structures by magnitude (TagPruneConfig): no --importance.
-TAG_STRUCTURED_FIELDS = {"heads_fraction", "ffn_fraction", "depth", "keep_groups",
-                         "keep_inner_repetitions"}
+# Flags that ask for structured pruning (--importance alone removes nothing).
+STRUCTURE_FIELDS = ("heads_fraction", "ffn_fraction", "depth", "keep_groups",
+                    "keep_inner_repetitions")
 
 
 def _add_data(parser, with_splits: bool = True) -> None:
@@ -74,13 +77,13 @@ def register(subparsers):
     prune = sub.add_parser("prune", help="structured (heads/FFN/depth) and magnitude pruning")
     prune.add_argument("model", help="saved tagger folder")
     _add_data(prune)
-    add_config_flags(prune, StructuredPruneConfig, only=TAG_STRUCTURED_FIELDS)
+    add_config_flags(prune, StructuredPruneConfig)
     add_config_flags(prune, UnstructuredPruneConfig, options={
         "sparsity": {"default": None, "help": "magnitude sparsity of every prunable kernel "
                      "(without it or --m-by-n: no unstructured pruning)"},
         "block_size": {"metavar": "ROWSxCOLS"}, "m_by_n": {"metavar": "M:N"},
         "include": {"metavar": "REGEX"}, "exclude": {"metavar": "REGEX"}})
-    add_config_flags(prune, TagPruneConfig, skip={"structured", "unstructured"},
+    add_config_flags(prune, PruneConfig, skip={"structured", "unstructured"},
                      base={"unstructured": UnstructuredPruneConfig()})
     prune.add_argument("--output", required=True, help="folder for the pruned tagger (new or "
                                                       "empty)")
@@ -207,20 +210,22 @@ def run_predict(args) -> int:
 def run_prune(args) -> int:
     from albert_tf.models.factory import check_output_folder
     from albert_tf.tagging.model import save_token_classifier
-    from albert_tf.tagging.prune import prune_tagger
+    from albert_tf.compress.prune import prune
 
     structured = unstructured = None
-    if any(getattr(args, name) for name in TAG_STRUCTURED_FIELDS):
+    if any(getattr(args, name) for name in STRUCTURE_FIELDS):
         structured = config_from_args(StructuredPruneConfig, args)
     if args.sparsity is not None or args.m_by_n is not None:
         unstructured = config_from_args(UnstructuredPruneConfig, args,
                                         sparsity=args.sparsity or 0.0)
-    config = config_from_args(TagPruneConfig, args, structured=structured,
+    config = config_from_args(PruneConfig, args, structured=structured,
                               unstructured=unstructured)
     check_output_folder(args.output, args.overwrite)  # before the work, not after
-    train = _splits_for_model(args)[0] if args.fine_tune_steps else None
+    needs_data = args.fine_tune_steps or (structured is not None
+                                          and structured.importance == "taylor")
+    train = _splits_for_model(args)[0] if needs_data else None
     tagger, names = _load(args.model)
-    pruned, metrics = prune_tagger(tagger, config, train)
+    pruned, metrics = prune(tagger, config, train)
     save_token_classifier(pruned, args.output, names, overwrite=args.overwrite)
     print(f"parameters {metrics['parameters_before']} -> {metrics['parameters_after']}  "
           f"non-zero {metrics['nonzero_parameters_before']} -> "

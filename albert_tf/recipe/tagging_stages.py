@@ -68,14 +68,14 @@ def stage_student(ctx: TaggingRunContext, resume: bool) -> dict:
 
 
 def stage_prune(ctx: TaggingRunContext, resume: bool) -> dict:
+    from albert_tf.compress.prune import prune
     from albert_tf.tagging.model import save_token_classifier
     from albert_tf.tagging.pipeline import evaluate_tagger
-    from albert_tf.tagging.prune import prune_tagger
 
     config = ctx.recipe.prune.config
     tagger, names = load_tagger(ctx.latest_model_dir("prune"))
     train = ctx.splits.train if config.fine_tune_steps else None
-    pruned, metrics = prune_tagger(tagger, config, train)
+    pruned, metrics = prune(tagger, config, train)
     # Before distillation: how much the cut alone cost.
     metrics["dev_token_accuracy"] = evaluate_tagger(pruned, ctx.splits.dev)["token_accuracy"]
     save_token_classifier(pruned, ctx.model_dir("prune"), names, overwrite=True)

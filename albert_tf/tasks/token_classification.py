@@ -4,9 +4,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-
-from albert_tf.tasks.classification import require_config
+from albert_tf.tasks.classification import prune_with_adapter, require_config
 
 
 class TokenClassificationAdapter:
@@ -44,15 +42,24 @@ class TokenClassificationAdapter:
                               run_dir=run_dir, resume=resume, verbose=verbose)
 
     def prune(self, model, splits, config):
-        from albert_tf.compress.prune import PruneConfig
-        from albert_tf.tagging.config import TagPruneConfig
-        from albert_tf.tagging.prune import prune_tagger
+        return prune_with_adapter(self, model, splits, config)
 
-        if isinstance(config, PruneConfig):  # the same fields, and a batch size by default
-            config = TagPruneConfig(**dataclasses.asdict(config) | {
-                "structured": config.structured, "unstructured": config.unstructured})
-        config = require_config(config, TagPruneConfig, self.name)
-        return prune_tagger(model, config, None if splits is None else splits.train)
+    def training_batches(self, model, examples, batch_size, seed=0):
+        """Shuffled, aligned `(x, token labels, weights)` batches: only each word's first
+        sub-token is weighted (fine-tuning, Taylor importance)."""
+        from albert_tf.tagging.pipeline import make_tagging_dataset
+
+        return make_tagging_dataset(examples, model.preprocessor, batch_size, shuffle=True,
+                                    seed=seed)
+
+    def with_backbone(self, model, backbone):
+        """A tagger like `model` on `backbone` (e.g. structurally pruned), head kept."""
+        from albert_tf.tagging.model import token_classifier_for
+
+        tagger = token_classifier_for(backbone, model.num_classes, model.preprocessor,
+                                      model.dropout)
+        tagger.output_dense.set_weights(model.output_dense.get_weights())
+        return tagger
 
     def evaluate(self, model, examples) -> dict:
         from albert_tf.tagging.pipeline import evaluate_tagger

@@ -27,15 +27,19 @@ def test_soft_label_loss_ignores_masked_positions():
 
 
 def test_structured_pruning_then_distillation(trained_tagger, brown_splits):
-    from albert_tf.compress.prune import StructuredPruneConfig, UnstructuredPruneConfig
+    from albert_tf.compress.prune import (
+        PruneConfig,
+        StructuredPruneConfig,
+        UnstructuredPruneConfig,
+        prune,
+    )
     from albert_tf.tagging.distill import TokenDistillConfig, distill_tagger
     from albert_tf.tagging.model import AlbertSlimTokenClassifier
     from albert_tf.tagging.pipeline import evaluate_tagger
-    from albert_tf.tagging.prune import TagPruneConfig, prune_tagger
 
     teacher, _, _ = trained_tagger
     train, dev, test = brown_splits
-    student, metrics = prune_tagger(teacher, TagPruneConfig(
+    student, metrics = prune(teacher, PruneConfig(
         structured=StructuredPruneConfig(heads_fraction=0.5, ffn_fraction=0.5),
         unstructured=UnstructuredPruneConfig(sparsity=0.5)))
     assert isinstance(student, AlbertSlimTokenClassifier)  # head size kept, heads halved
@@ -55,18 +59,36 @@ def test_structured_pruning_then_distillation(trained_tagger, brown_splits):
     assert evaluate_tagger(student, dev)["token_accuracy"] >= before - 0.02
 
 
+def test_taylor_importance_and_fine_tuning_on_the_training_sentences(trained_tagger,
+                                                                     brown_splits):
+    """The one prune stage batches a tagger's sentences through its task adapter (weighted
+    first sub-tokens), for Taylor scores and for the fine-tuning steps."""
+    from albert_tf.compress.prune import PruneConfig, StructuredPruneConfig, prune
+    from albert_tf.tagging.model import load_token_classifier
+
+    _, folder, _ = trained_tagger
+    tagger = load_token_classifier(folder)  # pruned in place: not the shared fixture
+    pruned, metrics = prune(tagger, PruneConfig(
+        structured=StructuredPruneConfig(ffn_fraction=0.5, importance="taylor",
+                                         calibration_batches=2),
+        fine_tune_steps=3, batch_size=16), brown_splits[0])
+    assert metrics["structured"]["importance"] == "taylor"
+    assert pruned.backbone.intermediate_dim == tagger.backbone.intermediate_dim // 2
+    assert pruned.output_dense.get_weights()[0].shape == tagger.output_dense.get_weights()[0].shape
+    assert np.isfinite(metrics["fine_tune"]["loss"])  # 3 steps on aligned (x, y, weights)
+
+
 def test_distillation_resumes_after_its_last_finished_epoch(trained_tagger, brown_splits,
                                                             tmp_path):
-    from albert_tf.compress.prune import StructuredPruneConfig
+    from albert_tf.compress.prune import PruneConfig, StructuredPruneConfig, prune
     from albert_tf.errors import UserError
     from albert_tf.tagging.distill import TokenDistillConfig, distill_tagger
     from albert_tf.tagging.model import load_token_classifier, save_token_classifier
-    from albert_tf.tagging.prune import TagPruneConfig, prune_tagger
 
     teacher, _, _ = trained_tagger
     train, dev, _ = brown_splits
     parent = tmp_path / "pruned"
-    pruned, _ = prune_tagger(teacher, TagPruneConfig(
+    pruned, _ = prune(teacher, PruneConfig(
         structured=StructuredPruneConfig(ffn_fraction=0.5)))
     save_token_classifier(pruned, parent, list(train.tag_names))
     work = tmp_path / "work"
