@@ -86,6 +86,21 @@ class ClassificationAdapter:
         classifier.output_dense.set_weights(model.output_dense.get_weights())
         return classifier
 
+    def check_tflite(self, config) -> None:
+        """Every mode of `TFLiteExportConfig` (checked by its `validate`)."""
+
+    def tflite_parity(self, model, content, mode, texts) -> dict:
+        """Class probabilities (and in-graph token ids) against the Keras classifier."""
+        from albert_tf.deploy.parity import tflite_parity
+
+        return tflite_parity(model, content, mode, texts=texts)
+
+    def serving_graph(self, model, network, label_names, text_pairs):
+        """Raw text, packed tokens and `encode` signatures (`saved_model_export`)."""
+        from albert_tf.deploy.saved_model_export import classifier_serving_graph
+
+        return classifier_serving_graph(model, network, label_names, text_pairs)
+
     def evaluate(self, model, examples) -> dict:
         from albert_tf.classification_metrics import evaluate_classifier
         from albert_tf.text import make_dataset

@@ -119,17 +119,22 @@ def test_distillation_needs_the_teachers_tokenizer(trained_tagger, tiny_tagger_f
 
 
 def test_tflite_per_token_outputs(trained_tagger, brown_splits, tmp_path):
-    from albert_tf.deploy import TFLiteRunner
-    from albert_tf.tagging.export import export_tagger_tflite, tflite_word_predictions
-    from albert_tf.tagging.pipeline import predict_words
+    """The classifiers' TFLite exporter takes a tagger: per-token probabilities out."""
+    from albert_tf.deploy import TFLiteRunner, export_tflite
+    from albert_tf.deploy.tagging_graph import tflite_word_predictions
+    from albert_tf.errors import UserError
+    from albert_tf.tagging.pipeline import INPUT_NAMES, predict_words
 
     tagger, _, _ = trained_tagger
     path = tmp_path / "tagger.tflite"
-    report = export_tagger_tflite(tagger, path, "dynamic-int8",
-                                  tag_names=brown_splits[0].tag_names)
+    report = export_tflite(tagger, path, "dynamic-int8", label_names=brown_splits[0].tag_names)
     assert path.is_file() and (tmp_path / "tagger.tflite.json").is_file()
-    assert report["output"]["probabilities"] == [1, 48, 12]
-    assert report["parity"]["same_tag_fraction"] > 0.9
+    assert report["classifier"]["label_names"] == list(brown_splits[0].tag_names)
+    assert report["parity"]["same_tag_fraction"] > 0.9 and report["parity"]["passed"]
+    packed = {name: np.ones((2, 48), np.int32) for name in INPUT_NAMES}
+    assert TFLiteRunner(path).predict_packed(packed).shape == (2, 48, 12)
+    with pytest.raises(UserError, match="unknown tagger TFLite mode 'int8'"):
+        export_tflite(tagger, tmp_path / "int8.tflite", "int8")
     words = brown_splits[2].words[:10]
     lite = tflite_word_predictions(TFLiteRunner(path), tagger.preprocessor, words)
     keras_ids = predict_words(tagger, words).tag_ids
@@ -139,16 +144,24 @@ def test_tflite_per_token_outputs(trained_tagger, brown_splits, tmp_path):
 
 
 def test_raw_text_saved_model_returns_word_tags(trained_tagger, brown_splits, tmp_path):
+    """The classifiers' TF Serving writer takes a tagger: raw text in, word tags out, with
+    the same layout, warm-up records and parity gate."""
     import tensorflow as tf
 
-    from albert_tf.tagging.export import export_word_tagger, split_words
+    from albert_tf.deploy import export_saved_model
+    from albert_tf.deploy.serving_warmup import replay_warmup_requests
+    from albert_tf.deploy.tagging_graph import split_words
     from albert_tf.tagging.pipeline import predict_words
 
     tagger, _, _ = trained_tagger
     names = brown_splits[0].tag_names
-    report = export_word_tagger(tagger, tmp_path / "word_tagger", names)
-    assert report["parity"]["same_tag_fraction"] == 1.0
-    served = tf.saved_model.load(str(tmp_path / "word_tagger")).signatures["serving_default"]
+    report = export_saved_model(tagger, tmp_path / "serving", "pos", 1, label_names=names)
+    version = tmp_path / "serving" / "pos" / "1"
+    assert report["path"] == str(version) and report["parity"]["same_tag_fraction"] == 1.0
+    assert (tmp_path / "serving" / "models.config").is_file()
+    replayed = replay_warmup_requests(version)  # each parity sentence, then all three
+    assert [r["inputs"]["text"] for r in replayed] == [[1], [1], [1], [3]]
+    served = tf.saved_model.load(str(version)).signatures["serving_default"]
     texts = ["The jury said it did find that many of the voters were misinformed.",
              "Hello, world."]
     out = served(text=tf.constant(texts))
