@@ -141,7 +141,7 @@ def _warmup_logs(model, model_name: str, spec, texts, text_pairs: bool):
     return logs
 
 
-def folder_size(folder: Path) -> int:
+def _folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
@@ -286,7 +286,7 @@ def export_saved_model(model, output_dir, model_name: str = "albert", version: i
         "outputs": graph.outputs,
         "keras_int8": keras_int8,
         "classifier": graph.description,
-        "size_bytes": folder_size(target),
+        "size_bytes": _folder_size(target),
         "sha256": _tree_sha256(target),
         "export_seconds": round(time.perf_counter() - started, 2),
     }
