@@ -21,10 +21,6 @@ from albert_tf.tagging.config import (
 )
 from albert_tf.train.config import FinetuneConfig
 
-# Flags that ask for structured pruning (--importance alone removes nothing).
-STRUCTURE_FIELDS = ("heads_fraction", "ffn_fraction", "depth", "keep_groups",
-                    "keep_inner_repetitions")
-
 
 def _add_data(parser, with_splits: bool = True) -> None:
     """The data flags, derived from `TaggingDataSpec` (`source` is `--data`)."""
@@ -214,21 +210,15 @@ def run_predict(args) -> int:
 
 
 def run_prune(args) -> int:
+    from albert_tf.cli.prune import prune_config
     from albert_tf.compress.prune import prune
     from albert_tf.models.factory import check_output_folder
     from albert_tf.tagging.model import save_token_classifier
 
-    structured = unstructured = None
-    if any(getattr(args, name) for name in STRUCTURE_FIELDS):
-        structured = config_from_args(StructuredPruneConfig, args)
-    if args.sparsity is not None or args.m_by_n is not None:
-        unstructured = config_from_args(UnstructuredPruneConfig, args,
-                                        sparsity=args.sparsity or 0.0)
-    config = config_from_args(PruneConfig, args, structured=structured,
-                              unstructured=unstructured)
+    config = prune_config(args)  # the flags mean what they mean for `albert-tf prune`
     check_output_folder(args.output, args.overwrite)  # before the work, not after
-    needs_data = args.fine_tune_steps or (structured is not None
-                                          and structured.importance == "taylor")
+    needs_data = config.fine_tune_steps or (config.structured is not None
+                                            and config.structured.importance == "taylor")
     train = _splits_for_model(args)[0] if needs_data else None
     tagger, names = _load(args.model)
     pruned, metrics = prune(tagger, config, train)
