@@ -74,8 +74,8 @@ def stage_prune(ctx: TaggingRunContext, resume: bool) -> dict:
 
     config = ctx.recipe.prune.config
     tagger, names = load_tagger(ctx.latest_model_dir("prune"))
-    train = ctx.splits.train if config.fine_tune_steps else None
-    pruned, metrics = prune(tagger, config, train)
+    # Batched only when needed (fine-tuning steps, Taylor importance).
+    pruned, metrics = prune(tagger, config, ctx.splits.train)
     # Before distillation: how much the cut alone cost.
     metrics["dev_token_accuracy"] = evaluate_tagger(pruned, ctx.splits.dev)["token_accuracy"]
     save_token_classifier(pruned, ctx.model_dir("prune"), names, overwrite=True)
