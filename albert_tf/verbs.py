@@ -134,8 +134,7 @@ def prune(model, splits, config):
         model: a model of either task (structured pruning needs an ALBERT backbone).
         splits: `Splits` of the task; train feeds fine-tuning steps (and Taylor importance),
             test is scored. None for one-shot magnitude pruning, which needs no data.
-        config: `albert_tf.compress.prune.PruneConfig` (token classifiers also take
-            `albert_tf.tagging.TagPruneConfig`, which adds a batch size).
+        config: `albert_tf.compress.prune.PruneConfig` (both tasks).
 
     Returns:
         `(pruned model, metrics)`: a new model with structured pruning, else `model` pruned
@@ -228,17 +227,16 @@ def export(model, path: str | os.PathLike, splits=None, *, format: str = "tflite
     Args:
         model: a model of either task.
         path: tflite: the `.tflite` file; saved_model: the TF Serving root folder
-            (classifiers: `<path>/<model_name>/<version>/`) or the raw-text SavedModel folder
-            (taggers); edge: the bundle folder for the edge kit (`export/edge/`).
+            (`<path>/<model_name>/<version>/`, both tasks); edge: the bundle folder for the
+            edge kit (`export/edge/`).
         splits: `Splits` of the task, or None: their label (tag) names go into the artifact,
             and their training split calibrates int8 / int16x8 TFLite modes.
         format: one of `EXPORT_FORMATS`: "tflite", "saved_model" or "edge".
         **options: the format's writer's own arguments, e.g. `mode="dynamic-int8"` (tflite,
-            edge), `raw_text=True` (classifier tflite), `model_name`, `version` (classifier
-            saved_model), `overwrite`, `label_names`. Writers: `deploy.export_tflite`,
-            `deploy.export_saved_model`, `deploy.kit_bundle.write_edge_bundle` for
-            classifiers; `tagging.export_tagger_tflite`, `tagging.export_word_tagger`,
-            `deploy.kit_bundle.write_tagging_bundle` for taggers.
+            edge), `raw_text=True` (classifier tflite), `model_name`, `version`
+            (saved_model), `overwrite`, `label_names`. Writers: `deploy.export_tflite` and
+            `deploy.export_saved_model` for both tasks; `deploy.kit_bundle.write_edge_bundle`
+            for classifiers, `deploy.kit_bundle.write_tagging_bundle` for taggers.
 
     Returns:
         `(path, report)`: the artifact's path as given (in place of a model) and the writer's

@@ -51,14 +51,13 @@ def main(argv=None) -> int:
 
     import keras
 
-    from albert_tf.compress.prune import StructuredPruneConfig
-    from albert_tf.deploy import TFLiteRunner
+    from albert_tf.compress.prune import StructuredPruneConfig, structured_prune
+    from albert_tf.deploy import TFLiteRunner, export_tflite
+    from albert_tf.deploy.tagging_graph import tflite_word_predictions
     from albert_tf.tagging.distill import TokenDistillConfig, distill_tagger
-    from albert_tf.tagging.export import export_tagger_tflite, tflite_word_predictions
     from albert_tf.tagging.metrics import tagging_report
     from albert_tf.tagging.model import load_token_classifier, save_token_classifier
     from albert_tf.tagging.pipeline import INPUT_NAMES, evaluate_tagger
-    from albert_tf.tagging.prune import structured_prune_tagger
     from albert_tf.tagging.train import (
         TagFinetuneJob,
         TaggingDataSpec,
@@ -88,7 +87,7 @@ def main(argv=None) -> int:
     majority = train.majority_tag()
 
     keras.utils.set_random_seed(0)
-    student, prune_report = structured_prune_tagger(
+    student, prune_report = structured_prune(
         teacher, StructuredPruneConfig(heads_fraction=0.5, ffn_fraction=0.5, depth=2))
     pruned_test = evaluate_tagger(student, test, majority_tag=majority)
     started = time.perf_counter()
@@ -107,7 +106,7 @@ def main(argv=None) -> int:
     for label, model in (("teacher", teacher), ("student", student)):
         for mode in ("float32", "dynamic-int8"):
             path = out / f"{label}_{mode}.tflite"
-            export = export_tagger_tflite(model, path, mode, tag_names=tag_names)
+            export = export_tflite(model, path, mode, label_names=tag_names)
             runner = TFLiteRunner(path, num_threads=1)
             predictions = tflite_word_predictions(runner, model.preprocessor, test.words)
             report = tagging_report(gold, predictions.tag_names(tag_names), tag_names)

@@ -167,7 +167,7 @@ def test_tagging_verbs_beyond_the_readme(readme_run, tmp_path):
     assert set(metrics) == {"test"} and 0 <= metrics["test"]["token_accuracy"] <= 1
     path, report = albert_tf.export(tagger, tmp_path / "tagger.tflite", tagged, format="tflite")
     assert path.is_file() and report["parity"]["same_tag_fraction"] == 1.0
-    assert report["tag_names"] == tagged.train.tag_names
+    assert list(report["classifier"]["label_names"]) == list(tagged.train.tag_names)
 
 
 def test_import_albert_tf_and_cli_help_start_no_tensorflow():

@@ -1,6 +1,6 @@
 """`albert-tf prune`: unstructured and/or structured pruning of a saved classifier."""
 
-from albert_tf.cli.common import add_data_arguments, data_spec, positive_int
+from albert_tf.cli.common import add_data_arguments, data_spec
 from albert_tf.cli.config_flags import add_config_flags, config_from_args
 from albert_tf.compress.prune.config import (
     PruneConfig,
@@ -35,8 +35,6 @@ def register(subparsers):
     train = parser.add_argument_group("fine-tuning and evaluation (need --data)")
     add_config_flags(train, PruneConfig, skip={"structured", "unstructured"},
                      base={"structured": StructuredPruneConfig()})
-    train.add_argument("--batch-size", type=positive_int, default=32,
-                       help="examples per step (default: 32)")
     train.add_argument("--evaluate", action="store_true",
                        help="measure test accuracy before and after pruning")
     add_data_arguments(parser)

@@ -5,22 +5,21 @@ import json
 import sys
 from pathlib import Path
 
-from albert_tf.cli.common import DATA_FLAG_OPTIONS
+from albert_tf.cli.common import DATA_FLAG_OPTIONS, positive_int
 from albert_tf.cli.config_flags import add_config_flags, config_from_args
 from albert_tf.cli.finetune import JOB_FLAG_OPTIONS, MODEL_FIELDS
-from albert_tf.compress.prune.config import StructuredPruneConfig, UnstructuredPruneConfig
+from albert_tf.compress.prune.config import (
+    PruneConfig,
+    StructuredPruneConfig,
+    UnstructuredPruneConfig,
+)
 from albert_tf.errors import UserError
 from albert_tf.tagging.config import (
     TagFinetuneJob,
     TaggingDataSpec,
-    TagPruneConfig,
     TokenDistillConfig,
 )
 from albert_tf.train.config import FinetuneConfig
-
-# Token classifiers rank structures by magnitude (TagPruneConfig): no --importance.
-TAG_STRUCTURED_FIELDS = {"heads_fraction", "ffn_fraction", "depth", "keep_groups",
-                         "keep_inner_repetitions"}
 
 
 def _add_data(parser, with_splits: bool = True) -> None:
@@ -74,13 +73,13 @@ def register(subparsers):
     prune = sub.add_parser("prune", help="structured (heads/FFN/depth) and magnitude pruning")
     prune.add_argument("model", help="saved tagger folder")
     _add_data(prune)
-    add_config_flags(prune, StructuredPruneConfig, only=TAG_STRUCTURED_FIELDS)
+    add_config_flags(prune, StructuredPruneConfig)
     add_config_flags(prune, UnstructuredPruneConfig, options={
         "sparsity": {"default": None, "help": "magnitude sparsity of every prunable kernel "
                      "(without it or --m-by-n: no unstructured pruning)"},
         "block_size": {"metavar": "ROWSxCOLS"}, "m_by_n": {"metavar": "M:N"},
         "include": {"metavar": "REGEX"}, "exclude": {"metavar": "REGEX"}})
-    add_config_flags(prune, TagPruneConfig, skip={"structured", "unstructured"},
+    add_config_flags(prune, PruneConfig, skip={"structured", "unstructured"},
                      base={"unstructured": UnstructuredPruneConfig()})
     prune.add_argument("--output", required=True, help="folder for the pruned tagger (new or "
                                                       "empty)")
@@ -106,14 +105,20 @@ def register(subparsers):
     distill.set_defaults(func=run_distill)
 
     export = sub.add_parser("export", help="TFLite (per-token outputs), raw-text SavedModel "
-                                           "(word tags) or edge bundle (word tags with "
-                                           "export/edge/tag.py)")
+                                           "(word tags, TF Serving layout) or edge bundle "
+                                           "(word tags with export/edge/tag.py)")
     export.add_argument("model", help="saved tagger folder")
     export.add_argument("--format", default="tflite", choices=["tflite", "saved-model", "edge"])
     export.add_argument("--mode", default="float32",
                         choices=["float32", "float16", "dynamic-int8"], help="TFLite mode")
     export.add_argument("--output", required=True,
-                        help=".tflite file, SavedModel folder or edge bundle folder")
+                        help=".tflite file, serving root (saved-model: "
+                             "<output>/<model-name>/<version>/ with models.config) or edge "
+                             "bundle folder")
+    export.add_argument("--model-name", default="albert-tagger",
+                        help="saved-model: served model name")
+    export.add_argument("--version", type=positive_int, default=1,
+                        help="saved-model: version folder")
     export.add_argument("--overwrite", action="store_true",
                         help="edge: replace an existing bundle folder")
     export.add_argument("--allow-mismatch", action="store_true",
@@ -184,7 +189,7 @@ def _splits_for_model(args):
 
 
 def run_predict(args) -> int:
-    from albert_tf.tagging.export import split_words
+    from albert_tf.deploy.tagging_graph import split_words
     from albert_tf.tagging.pipeline import predict_words
 
     stream = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")
@@ -205,22 +210,18 @@ def run_predict(args) -> int:
 
 
 def run_prune(args) -> int:
+    from albert_tf.cli.prune import prune_config
+    from albert_tf.compress.prune import prune
     from albert_tf.models.factory import check_output_folder
     from albert_tf.tagging.model import save_token_classifier
-    from albert_tf.tagging.prune import prune_tagger
 
-    structured = unstructured = None
-    if any(getattr(args, name) for name in TAG_STRUCTURED_FIELDS):
-        structured = config_from_args(StructuredPruneConfig, args)
-    if args.sparsity is not None or args.m_by_n is not None:
-        unstructured = config_from_args(UnstructuredPruneConfig, args,
-                                        sparsity=args.sparsity or 0.0)
-    config = config_from_args(TagPruneConfig, args, structured=structured,
-                              unstructured=unstructured)
+    config = prune_config(args)  # the flags mean what they mean for `albert-tf prune`
     check_output_folder(args.output, args.overwrite)  # before the work, not after
-    train = _splits_for_model(args)[0] if args.fine_tune_steps else None
+    needs_data = config.fine_tune_steps or (config.structured is not None
+                                            and config.structured.importance == "taylor")
+    train = _splits_for_model(args)[0] if needs_data else None
     tagger, names = _load(args.model)
-    pruned, metrics = prune_tagger(tagger, config, train)
+    pruned, metrics = prune(tagger, config, train)
     save_token_classifier(pruned, args.output, names, overwrite=args.overwrite)
     print(f"parameters {metrics['parameters_before']} -> {metrics['parameters_after']}  "
           f"non-zero {metrics['nonzero_parameters_before']} -> "
@@ -259,7 +260,7 @@ def run_distill(args) -> int:
 
 
 def run_export(args) -> int:
-    from albert_tf.tagging.export import export_tagger_tflite, export_word_tagger
+    from albert_tf.deploy import export_saved_model, export_tflite
 
     if args.format != "edge" and (args.overwrite or args.allow_mismatch):
         raise UserError("--overwrite and --allow-mismatch are for --format edge. Received: "
@@ -285,9 +286,10 @@ def run_export(args) -> int:
         print(f"run it: python export/edge/tag.py {kit['path']} \"The dog barked.\"")
         return 0
     if args.format == "tflite":
-        report = export_tagger_tflite(tagger, args.output, args.mode, tag_names=names)
+        report = export_tflite(tagger, args.output, args.mode, label_names=names)
     else:
-        report = export_word_tagger(tagger, args.output, names)
+        report = export_saved_model(tagger, args.output, args.model_name, args.version,
+                                    label_names=names)
     print(f"wrote {report['path']} ({report['size_bytes'] / 1e6:.2f} MB); parity: "
           f"{report['parity']['same_tag_fraction']:.4f} of words tagged as by the Keras model")
     return 0

@@ -92,7 +92,8 @@ def classifier_spec(model, label_names=None) -> ClassifierSpec:
         start_id=int(tokenizer.start_token_id),
         end_id=int(tokenizer.end_token_id),
         pad_id=int(tokenizer.pad_token_id),
-        truncate=str(getattr(preprocessor, "truncate", "round_robin")),
+        # A tagger's preprocessor packs one segment, cut at its end.
+        truncate=str(getattr(preprocessor, "truncate", "waterfall")),
     )
 
 

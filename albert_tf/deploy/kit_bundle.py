@@ -289,7 +289,7 @@ def write_tagging_bundle(tagger, bundle_dir, *, mode: str = "float32", tflite_pa
                          tag_names=None, batch_size: int = 1, overwrite: bool = False,
                          parity: bool = True, allow_mismatch: bool = False) -> dict:
     """Write a tagging bundle that `export/edge/tag.py` runs without albert_tf: raw sentences
-    in, word-level tags out, as the raw-text SavedModel tagger (`export_word_tagger`) does.
+    in, word-level tags out, as the raw-text SavedModel tagger (`export_saved_model`) does.
 
     Args:
         tagger: an albert_tf `TokenClassifier` with its preprocessor (SentencePiece or
@@ -298,7 +298,7 @@ def write_tagging_bundle(tagger, bundle_dir, *, mode: str = "float32", tflite_pa
         mode: TFLite mode (`float32`, `float16`, `dynamic-int8`). With `tflite_path`, the mode
             recorded in its export report (`<file>.json`) wins.
         tflite_path: an already exported per-token `.tflite` of this tagger
-            (`export_tagger_tflite`), copied as is.
+            (`export_tflite`), copied as is.
         tag_names: tag names in id order; default the ids.
         batch_size: fixed batch size of an exported model.
         overwrite: replace an existing bundle folder.
@@ -314,11 +314,11 @@ def write_tagging_bundle(tagger, bundle_dir, *, mode: str = "float32", tflite_pa
     >>> write_tagging_bundle(tagger, "pos-bundle", mode="dynamic-int8",
     ...                      tag_names=["NOUN", "VERB", "."])  # doctest: +SKIP
     """
-    from albert_tf.tagging.export import TAGGER_TFLITE_MODES, convert_tagger_to_tflite
+    from albert_tf.deploy.tflite_export import TFLiteExportConfig, convert_to_tflite
+    from albert_tf.tasks.token_classification import TokenClassificationAdapter
 
-    if mode not in TAGGER_TFLITE_MODES:
-        raise UserError(f"unknown tagger TFLite mode {mode!r}: expected one of "
-                        f"{', '.join(TAGGER_TFLITE_MODES)}")
+    config = TFLiteExportConfig(mode=mode, batch_size=batch_size).validate()
+    TokenClassificationAdapter().check_tflite(config)  # before anything is written
     names = [str(n) for n in (tag_names if tag_names is not None
                               else range(tagger.num_classes))]
     if len(names) != tagger.num_classes:
@@ -332,7 +332,7 @@ def write_tagging_bundle(tagger, bundle_dir, *, mode: str = "float32", tflite_pa
         if tflite_path is not None:
             mode = _copy_model(tflite_path, target, mode)
         else:
-            target.write_bytes(convert_tagger_to_tflite(tagger, mode, batch_size))
+            target.write_bytes(convert_to_tflite(tagger, config)[0])
         facts = _tflite_facts(target, sequence_length)
         tokenizer = _tagger_tokenizer_entry(tagger, staging)
         _write_json(staging / TAG_NAMES_FILE, names)
@@ -341,7 +341,7 @@ def write_tagging_bundle(tagger, bundle_dir, *, mode: str = "float32", tflite_pa
                **_kit_json(target, mode, facts, sequence_length, "waterfall",
                            preprocessor.special_token_ids(), tokenizer, TAG_NAMES_FILE,
                            tagger.num_classes),
-               "word_split": "albert_tf.tagging.export.split_words"}
+               "word_split": "albert_tf.deploy.tagging_graph.split_words"}
         _write_json(staging / KIT_FILE, kit)
         if parity:  # the kit reads the staged bundle, as it will read the copied one
             kit["parity"] = _tagging_kit_parity(tagger, staging, mode, allow_mismatch)
@@ -390,7 +390,7 @@ def _tagging_kit_parity(tagger, bundle: Path, mode: str, allow_mismatch: bool) -
     import numpy as np
 
     from albert_tf.deploy.parity import PARITY_TEXTS, enforce_parity, mismatch_classes, tolerance_for
-    from albert_tf.tagging.export import PARITY_SENTENCES, split_words
+    from albert_tf.deploy.tagging_graph import PARITY_SENTENCES, split_words
     from albert_tf.tagging.pipeline import INPUT_NAMES, predict_words
 
     texts = [*PARITY_SENTENCES, *PARITY_TEXTS]

@@ -1,6 +1,9 @@
-"""SavedModel for TF Serving: raw UTF-8 text in, probabilities and the label out.
+"""SavedModel for TF Serving, for both tasks: the layout, warm-up requests, parity gate and
+report are written here once; what the signatures take and give comes from the model's task
+adapter as a `ServingGraph` (`classifier_serving_graph` below, or
+`tagging_graph.tagger_serving_graph`: raw sentences in, word-level tags out).
 
-Signatures:
+A text classifier's signatures (raw UTF-8 text in, probabilities and the label out):
 
 * `serving_default`: `text` (`[batch]` strings; plus `text_pair` for pair models) ->
   `probabilities` `[batch, classes]`, `label_id` `[batch]` int32, `label` `[batch]` string.
@@ -20,10 +23,12 @@ weights (`model.quantize("int8")`); the caller's model is not changed.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -148,29 +153,81 @@ def _tree_sha256(folder: Path) -> str:
     return digest.hexdigest()
 
 
+@dataclasses.dataclass
+class ServingGraph:
+    """What a task's SavedModel serves, for `export_saved_model`.
+
+    Args:
+        archive: builds the `keras.export.ExportArchive` (called inside the staging guard).
+        warmup_logs: `(model_name, texts) -> PredictionLog` records.
+        parity: `(version folder, mode, texts) -> parity report` against the Keras model.
+        signatures: signature name -> its input names (for the report).
+        outputs: output names of `serving_default` (for the report).
+        description: what the export knows of the model (the report's `classifier` entry).
+        warmup_texts: default texts of the warm-up records.
+    """
+
+    archive: Callable
+    warmup_logs: Callable
+    parity: Callable
+    signatures: dict
+    outputs: list
+    description: dict
+    warmup_texts: tuple = DEFAULT_WARMUP_TEXTS
+
+
+def classifier_serving_graph(model, network, label_names=None,
+                             text_pairs: bool = False) -> ServingGraph:
+    """A text classifier's signatures: raw text, packed tokens, and `encode`.
+
+    Args:
+        model: the keras-hub `TextClassifier` with its preprocessor.
+        network: the model that is saved (`model`, or its Keras int8 copy).
+        label_names: class names in id order.
+        text_pairs: the text signatures take `text_pair` as well.
+    """
+    from albert_tf.deploy.parity import saved_model_parity
+
+    spec = classifier_spec(model, label_names)
+    text_inputs = [TEXT_INPUT] + ([PAIR_INPUT] if text_pairs else [])
+    return ServingGraph(
+        archive=lambda: _build_archive(model, network, spec, text_pairs),
+        warmup_logs=lambda name, texts: _warmup_logs(model, name, spec, texts, text_pairs),
+        parity=lambda folder, mode, texts: saved_model_parity(
+            model, folder, mode, text_pairs=text_pairs, texts=texts,
+            label_names=spec.label_names),
+        signatures={"serving_default": text_inputs, TOKENS_SIGNATURE: list(TOKEN_INPUT_NAMES),
+                    ENCODE_SIGNATURE: text_inputs},
+        outputs=[PROBABILITIES, LABEL_ID, LABEL],
+        description=spec.to_dict())
+
+
 def export_saved_model(model, output_dir, model_name: str = "albert", version: int = 1, *,
                        label_names=None, text_pairs: bool = False, keras_int8: bool = False,
-                       warmup_texts=DEFAULT_WARMUP_TEXTS, base_path_prefix: str | None = None,
+                       warmup_texts=None, base_path_prefix: str | None = None,
                        overwrite: bool = False, parity: bool = True, parity_texts=None,
                        allow_mismatch: bool = False) -> dict:
     """Write `<output_dir>/<model_name>/<version>/` for TF Serving, plus `models.config`.
 
     Args:
-        model: a keras-hub `TextClassifier` with its preprocessor.
+        model: a keras-hub `TextClassifier` or an albert_tf `TokenClassifier`, with its
+            preprocessor (a tagger's `serving_default` takes raw sentences and returns word
+            tags, see `tagging_graph`).
         output_dir: the serving root (the folder TF Serving's `--model_config_file` lives in).
         model_name: the served model's name.
         version: integer version folder.
         label_names: class names in id order (the `label` output); default the ids.
-        text_pairs: the text signature takes a second string, `text_pair`.
+        text_pairs: text classifiers: the text signature takes a second string, `text_pair`.
         keras_int8: store Keras 3 int8 weights (`model.quantize("int8")` on a copy).
-        warmup_texts: texts for the warm-up records.
+        warmup_texts: texts for the warm-up records (default: the task's).
         base_path_prefix: the serving root as the server sees it, for `models.config`:
             default `/models` (the container mount in `export/serving/README.md`).
         overwrite: replace an existing version folder.
         parity: compare the signatures with the Keras model on `parity_texts`; a failed
             check (float32 outputs beyond 1e-4, in-graph token ids unlike keras-hub's) raises
             `ParityError` and publishes nothing.
-        parity_texts: texts for the parity check (default `parity.PARITY_TEXTS`, the suite).
+        parity_texts: texts for the parity check (default `parity.PARITY_TEXTS`, the suite;
+            for a tagger `tagging_graph.PARITY_SENTENCES`).
         allow_mismatch: publish even when the parity check fails, recording the failures in
             the report.
 
@@ -182,34 +239,33 @@ def export_saved_model(model, output_dir, model_name: str = "albert", version: i
     ...                    label_names=["negative", "positive"])  # doctest: +SKIP
     """
     from albert_tf.json_files import write_json
+    from albert_tf.tasks.adapter import adapter_for
 
     check_model_name(model_name)
     version = check_version(version)
-    spec = classifier_spec(model, label_names)
     root = Path(output_dir)
     target = version_dir(root, model_name, version)
     if target.exists() and not overwrite:
         raise UserError(f"{target} already exists: choose another version or pass overwrite")
     network = keras_int8_copy(model) if keras_int8 else model
+    graph = adapter_for(model).serving_graph(model, network, label_names, text_pairs)
     started = time.perf_counter()
     staging = staging_dir(root, model_name, version)
     created = [folder for folder in (staging.parent, root) if not folder.exists()]
     staging.parent.mkdir(parents=True, exist_ok=True)
     try:
-        archive = _build_archive(model, network, spec, text_pairs)
+        archive = graph.archive()
         logger.info("writing SavedModel %s version %d%s", model_name, version,
                     " (Keras int8 weights)" if keras_int8 else "")
         archive.write_out(str(staging), verbose=False)
         warmup = write_warmup_requests(
-            staging, _warmup_logs(model, model_name, spec, warmup_texts, text_pairs))
+            staging, graph.warmup_logs(model_name, warmup_texts or graph.warmup_texts))
         parity_report = None
         if parity:  # on the staging folder: a failed check publishes nothing
-            from albert_tf.deploy.parity import enforce_parity, saved_model_parity
+            from albert_tf.deploy.parity import enforce_parity
 
             parity_report = enforce_parity(
-                saved_model_parity(model, staging, "keras-int8" if keras_int8 else "float32",
-                                   text_pairs=text_pairs, texts=parity_texts,
-                                   label_names=spec.label_names),
+                graph.parity(staging, "keras-int8" if keras_int8 else "float32", parity_texts),
                 f"SavedModel {model_name} version {version}", allow_mismatch)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)  # never leave a half-written version behind
@@ -226,14 +282,10 @@ def export_saved_model(model, output_dir, model_name: str = "albert", version: i
         "version": version,
         "models_config": str(config),
         "warmup_requests": str(target / warmup.relative_to(staging)),
-        "signatures": {
-            "serving_default": [TEXT_INPUT] + ([PAIR_INPUT] if text_pairs else []),
-            TOKENS_SIGNATURE: list(TOKEN_INPUT_NAMES),
-            ENCODE_SIGNATURE: [TEXT_INPUT] + ([PAIR_INPUT] if text_pairs else []),
-        },
-        "outputs": [PROBABILITIES, LABEL_ID, LABEL],
+        "signatures": graph.signatures,
+        "outputs": graph.outputs,
         "keras_int8": keras_int8,
-        "classifier": spec.to_dict(),
+        "classifier": graph.description,
         "size_bytes": _folder_size(target),
         "sha256": _tree_sha256(target),
         "export_seconds": round(time.perf_counter() - started, 2),

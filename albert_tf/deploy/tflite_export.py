@@ -1,4 +1,10 @@
-"""Export a keras-hub text classifier to TFLite, in every precision mode.
+"""Export a model to TFLite, in every precision mode: the one converter of both tasks.
+
+A text classifier gives class probabilities `[batch, classes]`, a token classifier per-token
+probabilities `[batch, sequence_length, tags]` (`tagging_graph`); the model's task adapter
+(`albert_tf.tasks`) says which modes its task supports and how a file is checked against the
+Keras model. Everything else (freezing, converter flags, calibration, atomic writes, the
+report) is shared.
 
 Modes (`TFLITE_MODES`):
 
@@ -273,7 +279,8 @@ def tflite_converter(model, config: TFLiteExportConfig, representative_data=None
     is deleted when the block ends.
 
     Args:
-        model: a keras-hub `TextClassifier` with its preprocessor.
+        model: a keras-hub `TextClassifier` or an albert_tf `TokenClassifier`, with its
+            preprocessor.
         config: `TFLiteExportConfig`.
         representative_data: calibration examples for `int8` / `int16x8` (the training
             split's examples, or packed inputs).
@@ -282,7 +289,10 @@ def tflite_converter(model, config: TFLiteExportConfig, representative_data=None
     Yields:
         `(converter, facts)`: facts describe the conversion (mode, signatures, rewrites, ...).
     """
+    from albert_tf.tasks.adapter import adapter_for
+
     config = dataclasses.replace(config).validate()
+    adapter_for(model).check_tflite(config)
     spec = classifier_spec(model, label_names)
     calibration = None
     calibration_count = 0
@@ -320,7 +330,8 @@ def convert_to_tflite(model, config: TFLiteExportConfig, representative_data=Non
     """Convert `model` to TFLite bytes; returns `(bytes, conversion facts)`.
 
     Args:
-        model: a keras-hub `TextClassifier` with its preprocessor.
+        model: a keras-hub `TextClassifier` or an albert_tf `TokenClassifier`, with its
+            preprocessor.
         config: `TFLiteExportConfig`.
         representative_data: calibration examples for `int8` / `int16x8`.
         label_names: class names in id order.
@@ -368,7 +379,8 @@ def export_tflite(model, path, mode: str = "float32", representative_data=None, 
     """Convert `model` to a `.tflite` file and describe it (also written to `<path>.json`).
 
     Args:
-        model: a keras-hub `TextClassifier` with its preprocessor.
+        model: a keras-hub `TextClassifier` or an albert_tf `TokenClassifier` (per-token
+            probabilities out; float32, float16 and dynamic-int8), with its preprocessor.
         path: the `.tflite` file to write (atomically).
         mode: one of `TFLITE_MODES`.
         representative_data: `int8` / `int16x8`: calibration examples from the training split.
@@ -378,7 +390,8 @@ def export_tflite(model, path, mode: str = "float32", representative_data=None, 
         parity: run the artifact on `parity_texts` and compare with the Keras model; a
             failed check (float32 outputs beyond 1e-4, in-graph token ids unlike keras-hub's)
             raises `ParityError` before anything is written.
-        parity_texts: texts for the parity check (default `parity.PARITY_TEXTS`, the suite).
+        parity_texts: texts for the parity check (default `parity.PARITY_TEXTS`, the suite;
+            for a tagger `tagging_graph.PARITY_SENTENCES`, compared word by word).
         allow_mismatch: write the file even when the parity check fails; the failures are
             recorded in the report (`parity.failures`, `parity.mismatch_allowed`).
 
@@ -397,10 +410,12 @@ def export_tflite(model, path, mode: str = "float32", representative_data=None, 
     content, facts = convert_to_tflite(model, config, representative_data, label_names)
     parity_report = None
     if parity:  # on the bytes, before anything is written
-        from albert_tf.deploy.parity import enforce_parity, tflite_parity
+        from albert_tf.deploy.parity import enforce_parity
+        from albert_tf.tasks.adapter import adapter_for
 
-        parity_report = enforce_parity(tflite_parity(model, content, mode, texts=parity_texts),
-                                       Path(path).name, allow_mismatch)
+        parity_report = enforce_parity(
+            adapter_for(model).tflite_parity(model, content, mode, parity_texts),
+            Path(path).name, allow_mismatch)
     path = write_atomic(Path(path), content)
     from albert_tf.models import count_parameters
 

@@ -45,7 +45,7 @@ def _gold_names(test) -> list[list[str]]:
 def _score_tflite(path: Path, preprocessor, test, names) -> dict:
     """Word-level accuracy (and entity scores) of a tagger `.tflite` on `test`, and its size."""
     from albert_tf.deploy import TFLiteRunner
-    from albert_tf.tagging.export import tflite_word_predictions
+    from albert_tf.deploy.tagging_graph import tflite_word_predictions
     from albert_tf.tagging.metrics import tagging_report
 
     predictions = tflite_word_predictions(TFLiteRunner(path), preprocessor, test.words)

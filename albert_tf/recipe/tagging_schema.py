@@ -12,7 +12,7 @@ teacher: {model: albert-tiny, vocab_size: 4000, sequence_length: 64,
           finetune: {epochs: 3, learning_rate: 1.0e-3}}         # train.config.FinetuneConfig
 student: {method: albertize, num_layers: 3, num_groups: 3}      # distill.StudentInit (BERT teachers)
 prune:   {config: {structured: {heads_fraction: 0.5, ffn_fraction: 0.5, depth: 2}}}
-                                                                # tagging.prune.TagPruneConfig
+                                                                # compress.prune.PruneConfig
 distill: {epochs: 2, temperature: 2.0, alpha: 0.8}              # tagging.distill.TokenDistillConfig
 export:  {tflite_modes: [float32, dynamic-int8], saved_model: true}
 bench:   {threads: [1, 2], latency_runs: 20, eval_limit: 1000}
@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from albert_tf.compress.distill.student import StudentInit
+from albert_tf.compress.prune.config import PruneConfig
 from albert_tf.errors import UserError, check_plain_name
 from albert_tf.recipe.schema import (
     GatesSection,
@@ -40,7 +41,6 @@ from albert_tf.recipe.schema import (
 )
 from albert_tf.tagging.config import TaggingDataSpec
 from albert_tf.tagging.distill import TokenDistillConfig
-from albert_tf.tagging.prune import TagPruneConfig
 from albert_tf.train.config import FinetuneConfig
 
 TOKEN_CLASSIFICATION = "token-classification"
@@ -81,7 +81,7 @@ class TaggingPruneSection:
     """Pruning of the fine-tuned teacher into the student (`config`); no `recover`: the
     distillation stage that follows is the recovery."""
 
-    config: TagPruneConfig = field(default_factory=TagPruneConfig)
+    config: PruneConfig = field(default_factory=PruneConfig)
 
 
 @dataclass

@@ -68,14 +68,14 @@ def stage_student(ctx: TaggingRunContext, resume: bool) -> dict:
 
 
 def stage_prune(ctx: TaggingRunContext, resume: bool) -> dict:
+    from albert_tf.compress.prune import prune
     from albert_tf.tagging.model import save_token_classifier
     from albert_tf.tagging.pipeline import evaluate_tagger
-    from albert_tf.tagging.prune import prune_tagger
 
     config = ctx.recipe.prune.config
     tagger, names = load_tagger(ctx.latest_model_dir("prune"))
-    train = ctx.splits.train if config.fine_tune_steps else None
-    pruned, metrics = prune_tagger(tagger, config, train)
+    # Batched only when needed (fine-tuning steps, Taylor importance).
+    pruned, metrics = prune(tagger, config, ctx.splits.train)
     # Before distillation: how much the cut alone cost.
     metrics["dev_token_accuracy"] = evaluate_tagger(pruned, ctx.splits.dev)["token_accuracy"]
     save_token_classifier(pruned, ctx.model_dir("prune"), names, overwrite=True)
@@ -98,7 +98,7 @@ def stage_distill(ctx: TaggingRunContext, resume: bool) -> dict:
 
 
 def stage_export(ctx: TaggingRunContext, resume: bool) -> dict:
-    from albert_tf.tagging.export import export_tagger_tflite, export_word_tagger
+    from albert_tf.deploy import export_saved_model, export_tflite
 
     section = ctx.recipe.export
     folder = ctx.folder("export")
@@ -106,12 +106,12 @@ def stage_export(ctx: TaggingRunContext, resume: bool) -> dict:
     artifacts = {}
     for mode in section.tflite_modes:
         logger.info("export: tagger TFLite %s", mode)
-        artifacts[mode] = export_tagger_tflite(model, folder / f"model-{mode}.tflite", mode,
-                                               tag_names=names)
+        artifacts[mode] = export_tflite(model, folder / f"model-{mode}.tflite", mode,
+                                        label_names=names)
     if section.teacher_baseline:
         teacher, _ = load_tagger(ctx.model_dir("teacher"))
-        artifacts["teacher-float32"] = export_tagger_tflite(
-            teacher, folder / "teacher-float32.tflite", "float32", tag_names=names)
+        artifacts["teacher-float32"] = export_tflite(
+            teacher, folder / "teacher-float32.tflite", "float32", label_names=names)
     if section.edge_bundle:
         from albert_tf.deploy.kit_bundle import write_tagging_bundle
 
@@ -122,8 +122,9 @@ def stage_export(ctx: TaggingRunContext, resume: bool) -> dict:
             tag_names=names, overwrite=True, allow_mismatch=section.allow_mismatch)
     if section.saved_model:
         logger.info("export: raw-text SavedModel (word tags)")
-        artifacts["saved_model"] = export_word_tagger(
-            model, folder / "serving" / section.model_name / str(section.version), names)
+        artifacts["saved_model"] = export_saved_model(
+            model, folder / "serving", section.model_name, section.version, label_names=names,
+            overwrite=True)
     return {"artifacts": artifacts}
 
 

@@ -6,8 +6,9 @@
 * `load_tagged("brown-corpus" | CoNLL path)`, `read_conll`: data.
 * `tagging_report`, `entity_scores`, `bio_entities`: token accuracy, seqeval-style entity F1.
 * `finetune_tagger`, `run_tag_finetune_job`, `predict_words`, `evaluate_tagger`.
-* `distill_tagger` (per-token soft labels), `prune_tagger` (structured / magnitude),
-  `export_tagger_tflite` (per-token outputs), `export_word_tagger` (raw text -> word tags).
+* `distill_tagger` (per-token soft labels). Pruning (`albert_tf.compress.prune.prune`) and
+  export (`albert_tf.deploy.export_tflite`: per-token outputs; `export_saved_model`: raw
+  text -> word tags) are the text classifiers' own, for taggers too.
 
 Modules that need TensorFlow are imported lazily, so the CLI parses arguments quickly.
 """
@@ -40,11 +41,7 @@ _EXPORTS = {
     "run_tag_finetune_job": "albert_tf.tagging.train",
     "TokenDistillConfig": "albert_tf.tagging.distill",
     "distill_tagger": "albert_tf.tagging.distill",
-    "TagPruneConfig": "albert_tf.tagging.prune",
-    "prune_tagger": "albert_tf.tagging.prune",
-    "export_tagger_tflite": "albert_tf.tagging.export",
-    "export_word_tagger": "albert_tf.tagging.export",
-    "split_words": "albert_tf.tagging.export",
+    "split_words": "albert_tf.deploy.tagging_graph",
 }
 
 __all__ = sorted(_EXPORTS)

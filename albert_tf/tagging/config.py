@@ -1,12 +1,12 @@
-"""Settings of the tagging stages: `TaggingDataSpec`, `TagFinetuneJob`, `TokenDistillConfig`
-and `TagPruneConfig` (the last two validated when constructed). Kept apart from the training
+"""Settings of the tagging stages: `TaggingDataSpec`, `TagFinetuneJob` and
+`TokenDistillConfig` (validated when constructed); pruning takes `compress.prune.PruneConfig`,
+like text classifiers. Kept apart from the training
 code so that the CLI and the recipe schema read them without starting TensorFlow."""
 
 from __future__ import annotations
 
 import dataclasses
 
-from albert_tf.compress.prune.config import StructuredPruneConfig, UnstructuredPruneConfig
 from albert_tf.errors import UserError, check_finite_numbers
 from albert_tf.train.config import FinetuneConfig, Precision
 
@@ -109,43 +109,3 @@ class TokenDistillConfig:
                                 "alpha in [0, 1]; warmup_fraction in [0, 1))")
         return self
 
-
-@dataclasses.dataclass
-class TagPruneConfig:
-    """The tagging pruning stage.
-
-    Args:
-        structured: heads / neurons / depth to remove (magnitude importance), or None.
-        unstructured: magnitude sparsity settings, or None.
-        fine_tune_steps: training steps after pruning (unstructured sparsity follows its
-            schedule during them); 0 is one-shot.
-        learning_rate: Adam learning rate of those steps.
-        batch_size: sentences per fine-tuning step.
-    """
-
-    structured: StructuredPruneConfig | None = None
-    unstructured: UnstructuredPruneConfig | None = None
-    fine_tune_steps: int = 0
-    learning_rate: float = 3e-5
-    batch_size: int = 32
-
-    def __post_init__(self):
-        self.validate()
-
-    def validate(self) -> None:
-        check_finite_numbers(self)
-        if self.structured is None and self.unstructured is None:
-            raise UserError("nothing to prune: give structured and/or unstructured settings")
-        if self.structured is not None:
-            self.structured.validate()
-            if self.structured.importance != "magnitude":
-                raise UserError("token classifiers are pruned with importance='magnitude'. "
-                                f"Received: {self.structured.importance!r}")
-        if self.unstructured is not None:
-            self.unstructured.validate()
-        if self.fine_tune_steps < 0:
-            raise UserError(f"fine_tune_steps must be >= 0. Received: {self.fine_tune_steps}")
-        if not self.learning_rate > 0:
-            raise UserError(f"learning_rate must be > 0. Received: {self.learning_rate}")
-        if self.batch_size < 1:
-            raise UserError(f"batch_size must be >= 1. Received: {self.batch_size}")

@@ -18,6 +18,14 @@ def require_config(config, expected: type, adapter_name: str):
     return config
 
 
+def prune_with_adapter(adapter, model, splits, config):
+    """The pruning stage (`compress/prune`) on `splits.train`, for any task's adapter."""
+    from albert_tf.compress.prune import PruneConfig, prune
+
+    config = require_config(config, PruneConfig, adapter.name)
+    return prune(model, config, None if splits is None else splits.train)
+
+
 class ClassificationAdapter:
     """Sentence (and sentence-pair) classification."""
 
@@ -56,14 +64,42 @@ class ClassificationAdapter:
                        verbose=verbose)
 
     def prune(self, model, splits, config):
-        from albert_tf.compress.prune import PruneConfig, prune
+        return prune_with_adapter(self, model, splits, config)
+
+    def training_batches(self, model, examples, batch_size, seed=0):
+        """Shuffled, tokenised `(x, labels)` batches (fine-tuning, Taylor importance)."""
         from albert_tf.text import make_dataset
 
-        config = require_config(config, PruneConfig, self.name)
-        data = None
-        if splits is not None and splits.train is not None:
-            data = make_dataset(splits.train, model.preprocessor, BATCH_SIZE, shuffle=True)
-        return prune(model, config, data)
+        return make_dataset(examples, model.preprocessor, batch_size, shuffle=True, seed=seed)
+
+    def with_backbone(self, model, backbone):
+        """A classifier like `model` on `backbone` (e.g. structurally pruned), head kept."""
+        import keras_hub
+
+        from albert_tf.models.albert_slim import AlbertSlimBackbone, AlbertSlimTextClassifier
+
+        classifier_cls = (AlbertSlimTextClassifier if isinstance(backbone, AlbertSlimBackbone)
+                          else keras_hub.models.AlbertTextClassifier)
+        classifier = classifier_cls(
+            backbone=backbone, num_classes=model.num_classes, preprocessor=model.preprocessor,
+            activation=model.activation, dropout=model.dropout)
+        classifier.output_dense.set_weights(model.output_dense.get_weights())
+        return classifier
+
+    def check_tflite(self, config) -> None:
+        """Every mode of `TFLiteExportConfig` (checked by its `validate`)."""
+
+    def tflite_parity(self, model, content, mode, texts) -> dict:
+        """Class probabilities (and in-graph token ids) against the Keras classifier."""
+        from albert_tf.deploy.parity import tflite_parity
+
+        return tflite_parity(model, content, mode, texts=texts)
+
+    def serving_graph(self, model, network, label_names, text_pairs):
+        """Raw text, packed tokens and `encode` signatures (`saved_model_export`)."""
+        from albert_tf.deploy.saved_model_export import classifier_serving_graph
+
+        return classifier_serving_graph(model, network, label_names, text_pairs)
 
     def evaluate(self, model, examples) -> dict:
         from albert_tf.classification_metrics import evaluate_classifier

@@ -11,7 +11,7 @@ Needs what `classify.py` needs (numpy, a TFLite interpreter, the tokenizer's lib
                         ids, tokenizer options
 
 Raw sentences become word tags exactly as albert_tf's raw-text SavedModel tagger does: words
-are split as `albert_tf.tagging.export.split_words` splits them (whitespace, closing and
+are split as `albert_tf.deploy.tagging_graph.split_words` splits them (whitespace, closing and
 opening punctuation, Chinese characters as words of their own), each word is tokenised on its
 own (a word with no token becomes the unknown token), `[CLS] tokens [SEP]` is cut at the
 sequence length, and each word reads the tag at its first sub-token. Words that start beyond
@@ -76,7 +76,7 @@ _WHITESPACE_RUN = re.compile(r"[\t\n\v\f\r ]+")
 
 
 def split_words(text: str) -> list[str]:
-    """Words of a raw sentence, as `albert_tf.tagging.export.split_words` splits them.
+    """Words of a raw sentence, as `albert_tf.deploy.tagging_graph.split_words` splits them.
 
     >>> split_words('Hello, world (again).')
     ['Hello', ',', 'world', '(', 'again', ')', '.']

@@ -22,7 +22,6 @@ from albert_tf.pretrain.config import PretrainConfig, PretrainJob
 from albert_tf.tagging.config import (
     TagFinetuneJob,
     TaggingDataSpec,
-    TagPruneConfig,
     TokenDistillConfig,
 )
 from albert_tf.train.config import FinetuneConfig
@@ -69,9 +68,9 @@ CONFIGS = [
     (("pretrain",), PretrainJob, {"train"}),
     (("tag", "finetune"), FinetuneConfig, {"seed"}),
     (("tag", "distill"), TokenDistillConfig, {"seed"}),
-    (("tag", "prune"), StructuredPruneConfig, {"importance", "calibration_batches"}),
+    (("tag", "prune"), StructuredPruneConfig, set()),
     (("tag", "prune"), UnstructuredPruneConfig, set()),
-    (("tag", "prune"), TagPruneConfig, {"structured", "unstructured"}),
+    (("tag", "prune"), PruneConfig, {"structured", "unstructured"}),
 ]
 IDS = [f"{' '.join(c)}-{cls.__name__}" for c, cls, _ in CONFIGS]
 

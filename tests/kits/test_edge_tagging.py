@@ -98,7 +98,7 @@ def tag_bundles(sentencepiece_tagger, wordpiece_tagger, tmp_path_factory):
 
 
 def _keras_words(texts):
-    from albert_tf.tagging.export import split_words
+    from albert_tf.deploy.tagging_graph import split_words
 
     return [[w.decode("utf-8") for w in s] for s in split_words(list(texts)).to_list()]
 
@@ -169,7 +169,7 @@ def test_tagging_bundle_holds_model_tokenizer_tags_and_kit_json(tag_bundles,
 def test_kit_tags_words_like_the_keras_tagger(tag_kit, tag_bundles, sentencepiece_tagger,
                                               wordpiece_tagger, kind):
     from albert_tf.deploy import TFLiteRunner
-    from albert_tf.tagging.export import tflite_word_predictions
+    from albert_tf.deploy.tagging_graph import tflite_word_predictions
     from albert_tf.tagging.pipeline import predict_words
 
     tagger = {"sentencepiece": sentencepiece_tagger, "wordpiece": wordpiece_tagger}[kind]

@@ -18,15 +18,15 @@ def write(tmp_path, text):
 
 def test_the_shipped_recipes_map_onto_the_tagging_configs():
     from albert_tf.compress.distill.student import StudentInit
+    from albert_tf.compress.prune import PruneConfig
     from albert_tf.recipe.tagging_schema import TaggingRecipe
     from albert_tf.tagging.distill import TokenDistillConfig
-    from albert_tf.tagging.prune import TagPruneConfig
     from albert_tf.tagging.train import TaggingDataSpec
 
     recipe = load_recipe(RECIPE_TINY)
     assert isinstance(recipe, TaggingRecipe) and recipe.task == "token-classification"
     assert isinstance(recipe.data, TaggingDataSpec) and recipe.data.source == "brown-corpus"
-    assert isinstance(recipe.prune.config, TagPruneConfig)
+    assert isinstance(recipe.prune.config, PruneConfig)
     assert isinstance(recipe.distill, TokenDistillConfig)
     # The POS recipe: the MiniLM teacher, albertized into the student, no pruning.
     recipe = load_recipe("recipes/pos-brown.yaml")

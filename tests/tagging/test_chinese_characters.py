@@ -4,7 +4,7 @@ such data spends one piece per character. Hermetic: synthetic sentences."""
 import numpy as np
 import sentencepiece as spm
 
-from albert_tf.tagging.export import split_words
+from albert_tf.deploy.tagging_graph import split_words
 from albert_tf.text import train_sentencepiece
 from albert_tf.text.sentencepiece_model import words_are_characters
 

@@ -27,15 +27,19 @@ def test_soft_label_loss_ignores_masked_positions():
 
 
 def test_structured_pruning_then_distillation(trained_tagger, brown_splits):
-    from albert_tf.compress.prune import StructuredPruneConfig, UnstructuredPruneConfig
+    from albert_tf.compress.prune import (
+        PruneConfig,
+        StructuredPruneConfig,
+        UnstructuredPruneConfig,
+        prune,
+    )
     from albert_tf.tagging.distill import TokenDistillConfig, distill_tagger
     from albert_tf.tagging.model import AlbertSlimTokenClassifier
     from albert_tf.tagging.pipeline import evaluate_tagger
-    from albert_tf.tagging.prune import TagPruneConfig, prune_tagger
 
     teacher, _, _ = trained_tagger
     train, dev, test = brown_splits
-    student, metrics = prune_tagger(teacher, TagPruneConfig(
+    student, metrics = prune(teacher, PruneConfig(
         structured=StructuredPruneConfig(heads_fraction=0.5, ffn_fraction=0.5),
         unstructured=UnstructuredPruneConfig(sparsity=0.5)))
     assert isinstance(student, AlbertSlimTokenClassifier)  # head size kept, heads halved
@@ -55,18 +59,36 @@ def test_structured_pruning_then_distillation(trained_tagger, brown_splits):
     assert evaluate_tagger(student, dev)["token_accuracy"] >= before - 0.02
 
 
+def test_taylor_importance_and_fine_tuning_on_the_training_sentences(trained_tagger,
+                                                                     brown_splits):
+    """The one prune stage batches a tagger's sentences through its task adapter (weighted
+    first sub-tokens), for Taylor scores and for the fine-tuning steps."""
+    from albert_tf.compress.prune import PruneConfig, StructuredPruneConfig, prune
+    from albert_tf.tagging.model import load_token_classifier
+
+    _, folder, _ = trained_tagger
+    tagger = load_token_classifier(folder)  # pruned in place: not the shared fixture
+    pruned, metrics = prune(tagger, PruneConfig(
+        structured=StructuredPruneConfig(ffn_fraction=0.5, importance="taylor",
+                                         calibration_batches=2),
+        fine_tune_steps=3, batch_size=16), brown_splits[0])
+    assert metrics["structured"]["importance"] == "taylor"
+    assert pruned.backbone.intermediate_dim == tagger.backbone.intermediate_dim // 2
+    assert pruned.output_dense.get_weights()[0].shape == tagger.output_dense.get_weights()[0].shape
+    assert np.isfinite(metrics["fine_tune"]["loss"])  # 3 steps on aligned (x, y, weights)
+
+
 def test_distillation_resumes_after_its_last_finished_epoch(trained_tagger, brown_splits,
                                                             tmp_path):
-    from albert_tf.compress.prune import StructuredPruneConfig
+    from albert_tf.compress.prune import PruneConfig, StructuredPruneConfig, prune
     from albert_tf.errors import UserError
     from albert_tf.tagging.distill import TokenDistillConfig, distill_tagger
     from albert_tf.tagging.model import load_token_classifier, save_token_classifier
-    from albert_tf.tagging.prune import TagPruneConfig, prune_tagger
 
     teacher, _, _ = trained_tagger
     train, dev, _ = brown_splits
     parent = tmp_path / "pruned"
-    pruned, _ = prune_tagger(teacher, TagPruneConfig(
+    pruned, _ = prune(teacher, PruneConfig(
         structured=StructuredPruneConfig(ffn_fraction=0.5)))
     save_token_classifier(pruned, parent, list(train.tag_names))
     work = tmp_path / "work"
@@ -97,17 +119,22 @@ def test_distillation_needs_the_teachers_tokenizer(trained_tagger, tiny_tagger_f
 
 
 def test_tflite_per_token_outputs(trained_tagger, brown_splits, tmp_path):
-    from albert_tf.deploy import TFLiteRunner
-    from albert_tf.tagging.export import export_tagger_tflite, tflite_word_predictions
-    from albert_tf.tagging.pipeline import predict_words
+    """The classifiers' TFLite exporter takes a tagger: per-token probabilities out."""
+    from albert_tf.deploy import TFLiteRunner, export_tflite
+    from albert_tf.deploy.tagging_graph import tflite_word_predictions
+    from albert_tf.errors import UserError
+    from albert_tf.tagging.pipeline import INPUT_NAMES, predict_words
 
     tagger, _, _ = trained_tagger
     path = tmp_path / "tagger.tflite"
-    report = export_tagger_tflite(tagger, path, "dynamic-int8",
-                                  tag_names=brown_splits[0].tag_names)
+    report = export_tflite(tagger, path, "dynamic-int8", label_names=brown_splits[0].tag_names)
     assert path.is_file() and (tmp_path / "tagger.tflite.json").is_file()
-    assert report["output"]["probabilities"] == [1, 48, 12]
-    assert report["parity"]["same_tag_fraction"] > 0.9
+    assert list(report["classifier"]["label_names"]) == list(brown_splits[0].tag_names)
+    assert report["parity"]["same_tag_fraction"] > 0.9 and report["parity"]["passed"]
+    packed = {name: np.ones((2, 48), np.int32) for name in INPUT_NAMES}
+    assert TFLiteRunner(path).predict_packed(packed).shape == (2, 48, 12)
+    with pytest.raises(UserError, match="unknown tagger TFLite mode 'int8'"):
+        export_tflite(tagger, tmp_path / "int8.tflite", "int8")
     words = brown_splits[2].words[:10]
     lite = tflite_word_predictions(TFLiteRunner(path), tagger.preprocessor, words)
     keras_ids = predict_words(tagger, words).tag_ids
@@ -117,16 +144,24 @@ def test_tflite_per_token_outputs(trained_tagger, brown_splits, tmp_path):
 
 
 def test_raw_text_saved_model_returns_word_tags(trained_tagger, brown_splits, tmp_path):
+    """The classifiers' TF Serving writer takes a tagger: raw text in, word tags out, with
+    the same layout, warm-up records and parity gate."""
     import tensorflow as tf
 
-    from albert_tf.tagging.export import export_word_tagger, split_words
+    from albert_tf.deploy import export_saved_model
+    from albert_tf.deploy.serving_warmup import replay_warmup_requests
+    from albert_tf.deploy.tagging_graph import split_words
     from albert_tf.tagging.pipeline import predict_words
 
     tagger, _, _ = trained_tagger
     names = brown_splits[0].tag_names
-    report = export_word_tagger(tagger, tmp_path / "word_tagger", names)
-    assert report["parity"]["same_tag_fraction"] == 1.0
-    served = tf.saved_model.load(str(tmp_path / "word_tagger")).signatures["serving_default"]
+    report = export_saved_model(tagger, tmp_path / "serving", "pos", 1, label_names=names)
+    version = tmp_path / "serving" / "pos" / "1"
+    assert report["path"] == str(version) and report["parity"]["same_tag_fraction"] == 1.0
+    assert (tmp_path / "serving" / "models.config").is_file()
+    replayed = replay_warmup_requests(version)  # each parity sentence, then all three
+    assert [r["inputs"]["text"] for r in replayed] == [[1], [1], [1], [3]]
+    served = tf.saved_model.load(str(version)).signatures["serving_default"]
     texts = ["The jury said it did find that many of the voters were misinformed.",
              "Hello, world."]
     out = served(text=tf.constant(texts))

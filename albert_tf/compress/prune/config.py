@@ -156,7 +156,7 @@ class UnstructuredPruneConfig:
 
 @dataclasses.dataclass
 class PruneConfig:
-    """The pruning stage.
+    """The pruning stage, for every task (text and token classifiers alike).
 
     Args:
         structured: heads / neurons / depth to remove, or None.
@@ -165,12 +165,15 @@ class PruneConfig:
             sparsity follows its schedule (0: one-shot, no data needed with magnitude
             importance).
         learning_rate: Adam learning rate of the fine-tuning steps.
+        batch_size: examples per fine-tuning step and per Taylor calibration batch, when the
+            stage batches the training examples itself.
     """
 
     structured: StructuredPruneConfig | None = None
     unstructured: UnstructuredPruneConfig | None = None
     fine_tune_steps: int = 0
     learning_rate: float = 3e-5
+    batch_size: int = 32
 
     def __post_init__(self):
         self.validate()
@@ -184,6 +187,8 @@ class PruneConfig:
             raise UserError(f"fine_tune_steps must be >= 0. Received: {self.fine_tune_steps}")
         if self.learning_rate <= 0:
             raise UserError(f"learning_rate must be > 0. Received: {self.learning_rate}")
+        if self.batch_size < 1:
+            raise UserError(f"batch_size must be >= 1. Received: {self.batch_size}")
         if self.structured is not None:
             self.structured.validate()
         if self.unstructured is not None:

@@ -131,9 +131,10 @@ def taylor_importance(classifier, batches, num_batches: int = 8) -> list[list[En
         if used == num_batches:
             break
         features, labels = batch[0], batch[1]
+        weights = batch[2] if len(batch) > 2 else None  # a tagger's: first sub-tokens only
         features = _token_inputs(classifier, features)
         with tf.GradientTape() as tape:
-            loss = loss_fn(labels, classifier(features, training=False))
+            loss = loss_fn(labels, classifier(features, training=False), sample_weight=weights)
         grads = tape.gradient(loss, variables)
         for index in range(len(encoders)):
             w_o, b_o, w_f, b_f = (_numpy(v) for v in variables[4 * index:4 * index + 4])

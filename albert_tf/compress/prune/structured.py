@@ -43,11 +43,7 @@ from albert_tf.compress.prune.importance import (
     taylor_importance,
 )
 from albert_tf.errors import UserError
-from albert_tf.models.albert_slim import (
-    AlbertSlimBackbone,
-    AlbertSlimTextClassifier,
-    attention_head_dim,
-)
+from albert_tf.models.albert_slim import AlbertSlimBackbone, attention_head_dim
 
 logger = logging.getLogger(__name__)
 
@@ -144,12 +140,16 @@ def plan_structured_pruning(backbone, config: StructuredPruneConfig,
 
 
 def _backbone_of(model):
+    """`model`'s ALBERT backbone: itself, or a task model's (text or token classifier)."""
     if isinstance(model, keras_hub.models.AlbertBackbone):
         return model
-    if isinstance(model, keras_hub.models.AlbertTextClassifier):
+    if isinstance(getattr(model, "backbone", None), keras_hub.models.AlbertBackbone):
         return model.backbone
-    raise UserError("structured pruning works on keras-hub ALBERT models (AlbertTextClassifier "
-                    f"or AlbertBackbone). Received: {type(model).__name__}")
+    raise UserError("structured pruning works on keras-hub ALBERT models (a text or token "
+                    f"classifier on an ALBERT backbone, or an AlbertBackbone). Received: "
+                    f"{type(model).__name__}"
+                    + (f" on {type(model.backbone).__name__}" if hasattr(model, "backbone")
+                       else ""))
 
 
 def _new_backbone(old, plan: StructuredPlan):
@@ -191,7 +191,8 @@ def apply_structured_plan(model, plan: StructuredPlan):
     """Build the smaller model a plan describes and copy the kept weights into it.
 
     Args:
-        model: keras-hub `AlbertTextClassifier` or `AlbertBackbone` (stock or slim).
+        model: a text or token classifier on an ALBERT backbone, or an `AlbertBackbone`
+            (stock or slim).
         plan: from `plan_structured_pruning`.
 
     Returns:
@@ -211,13 +212,9 @@ def apply_structured_plan(model, plan: StructuredPlan):
                                  plan.heads[new_g][new_i], plan.neurons[new_g][new_i])
     if model is old:
         return new
-    classifier_cls = (AlbertSlimTextClassifier if isinstance(new, AlbertSlimBackbone)
-                      else keras_hub.models.AlbertTextClassifier)
-    classifier = classifier_cls(
-        backbone=new, num_classes=model.num_classes, preprocessor=model.preprocessor,
-        activation=model.activation, dropout=model.dropout)
-    classifier.output_dense.set_weights(model.output_dense.get_weights())
-    return classifier
+    from albert_tf.tasks.adapter import adapter_for
+
+    return adapter_for(model).with_backbone(model, new)  # the task's head, weights kept
 
 
 def _shape_summary(backbone) -> dict:
@@ -231,9 +228,11 @@ def structured_prune(model, config: StructuredPruneConfig, calibration_data=None
     """Remove attention heads, FFN neurons and layers; return a smaller dense ALBERT.
 
     Args:
-        model: keras-hub `AlbertTextClassifier` or `AlbertBackbone` (stock or slim).
+        model: a text or token classifier on an ALBERT backbone, or an `AlbertBackbone`
+            (stock or slim).
         config: what to remove and how to rank it.
-        calibration_data: iterable of `(features, labels)` batches; needed for "taylor".
+        calibration_data: iterable of `(features, labels)` or `(features, labels, weights)`
+            batches; needed for "taylor".
 
     Returns:
         `(pruned_model, report)`: a new model (the input is untouched) and a dict with the

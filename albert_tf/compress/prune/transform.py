@@ -3,7 +3,9 @@
 Order: structured pruning first (a smaller dense model), then unstructured magnitude pruning of
 what is left, with optional fine-tuning steps during which the sparsity follows the schedule
 (and which also let the model recover from structured pruning). The result is always a plain
-keras-hub classifier: masks are stripped, zeros are baked into the weights.
+model of the same task: masks are stripped, zeros are baked into the weights. Text and token
+classifiers run the same stage; their task adapter (`albert_tf.tasks`) batches the training
+examples and puts the head back on a structurally pruned backbone.
 
 Example:
 ```python
@@ -64,8 +66,9 @@ def fine_tune(model, data, steps: int, learning_rate: float = 3e-5, callbacks=()
     """Train a classifier for a fixed number of steps (recovery after pruning).
 
     Args:
-        model: a keras-hub text classifier.
-        data: `tf.data.Dataset` of `(features, labels)` batches; repeated as needed.
+        model: a keras-hub text classifier or an albert_tf token classifier.
+        data: `tf.data.Dataset` of `(features, labels)` or `(features, labels, weights)`
+            batches; repeated as needed.
         steps: optimizer steps.
         learning_rate: Adam learning rate.
         callbacks: Keras callbacks, e.g. `[UpdatePruningStep()]`.
@@ -79,7 +82,8 @@ def fine_tune(model, data, steps: int, learning_rate: float = 3e-5, callbacks=()
     from_logits = getattr(activation, "__name__", "linear") != "softmax"
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits),
-                  metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
+                  # Weighted: a tagger's padding and non-first sub-tokens have weight 0.
+                  weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
     with _without_preprocessor(model, data):
         history = model.fit(data.repeat(), steps_per_epoch=steps, epochs=1,
                             callbacks=list(callbacks), verbose="auto")
@@ -111,15 +115,31 @@ def start_unstructured(model, unstructured: UnstructuredPruneConfig, fine_tune_s
     return [], None
 
 
+def training_batches(model, data, batch_size: int):
+    """`data` as batches: a task's training examples (`TextExamples`, `TaggedSentences`) are
+    batched by the model's task adapter; batches (a `tf.data.Dataset`) pass through."""
+    if data is None or hasattr(data, "element_spec"):
+        return data
+    from albert_tf.tasks.adapter import adapter_for, check_splits
+
+    adapter = adapter_for(model)
+    if not adapter.owns_examples(data):
+        return data
+    check_splits(adapter, model, (data, None, None))
+    return adapter.training_batches(model, data, batch_size)
+
+
 def prune(model, config: PruneConfig, data=None):
     """Run the pruning stage.
 
     Args:
-        model: a keras-hub text classifier (structured pruning needs an ALBERT one).
+        model: a keras-hub text classifier or an albert_tf token classifier (structured
+            pruning needs an ALBERT backbone).
         config: `PruneConfig`.
-        data: a `tf.data.Dataset` of `(features, labels)` batches (tokenised dicts, or raw text
-            when the classifier has its preprocessor): used for fine-tuning and for Taylor
-            importance. Not needed for one-shot magnitude pruning.
+        data: the training examples (`TextExamples` / `TaggedSentences`, batched by
+            `config.batch_size`), or a `tf.data.Dataset` of `(features, labels)` batches
+            (tokenised dicts, or raw text when the classifier has its preprocessor): used for
+            fine-tuning and for Taylor importance. Not needed for one-shot magnitude pruning.
 
     Returns:
         `(pruned_model, metrics)`. With structured pruning the model is a new object; otherwise
@@ -130,6 +150,7 @@ def prune(model, config: PruneConfig, data=None):
         config.structured is not None and config.structured.importance == "taylor")
     if needs_data and data is None:
         raise UserError("fine-tuning steps and Taylor importance need training data")
+    data = training_batches(model, data, config.batch_size) if needs_data else None
     metrics: dict = {"parameters_before": int(model.count_params()),
                      "nonzero_parameters_before": count_nonzero(model)}
     if config.structured is not None:
