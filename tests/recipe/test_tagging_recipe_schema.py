@@ -18,13 +18,13 @@ def write(tmp_path, text):
 
 def test_the_shipped_recipes_map_onto_the_tagging_configs():
     from albert_tf.compress.distill.student import StudentInit
-    from albert_tf.recipe.tagging_schema import TaggingRecipe
+    from albert_tf.recipe.schema import Recipe
     from albert_tf.tagging.distill import TokenDistillConfig
     from albert_tf.tagging.prune import TagPruneConfig
     from albert_tf.tagging.train import TaggingDataSpec
 
     recipe = load_recipe(RECIPE_TINY)
-    assert isinstance(recipe, TaggingRecipe) and recipe.task == "token-classification"
+    assert isinstance(recipe, Recipe) and recipe.task == "token-classification"
     assert isinstance(recipe.data, TaggingDataSpec) and recipe.data.source == "brown-corpus"
     assert isinstance(recipe.prune.config, TagPruneConfig)
     assert isinstance(recipe.distill, TokenDistillConfig)
@@ -36,7 +36,7 @@ def test_the_shipped_recipes_map_onto_the_tagging_configs():
     assert isinstance(recipe.student, StudentInit) and recipe.student.method == "albertize"
     assert recipe.gates.min_retention == 0.99 and recipe.gates.min_speedup == 4.0
     ner = load_recipe("recipes/peoples-daily-ner.yaml")
-    assert isinstance(ner, TaggingRecipe) and ner.data.source == "peoples-daily"
+    assert isinstance(ner, Recipe) and ner.data.source == "peoples-daily"
     assert ner.gates.min_margin_over_baseline == 0.0
 
 
