@@ -33,10 +33,10 @@ from albert_tf.compress.distill.config import DistillConfig
 from albert_tf.compress.distill.student import StudentInit
 from albert_tf.compress.prune.transform import PruneConfig
 from albert_tf.data.spec import DataSpec
-from albert_tf.tagging.config import TagPruneConfig
 from albert_tf.errors import UserError, check_plain_name
 from albert_tf.pretrain.job import PretrainConfig
 from albert_tf.recipe.validate import RecipeError
+from albert_tf.tagging.config import TagPruneConfig
 from albert_tf.train.config import FinetuneConfig
 
 CLASSIFICATION = "classification"

@@ -12,9 +12,11 @@ from albert_tf.tasks.classification import require_config
 class TokenClassificationAdapter:
     """Tagging words (POS, NER): one tag per word, read at its first sub-token."""
 
+    task = "token-classification"
     name = "token classifier"
     examples = "TaggedSentences"
     loader = "albert_tf.tagging.load_tagging_splits"
+    accuracy_key = "token_accuracy"
 
     def owns_model(self, model) -> bool:
         from albert_tf.tagging.model import TokenClassifier
@@ -29,13 +31,50 @@ class TokenClassificationAdapter:
     def class_count(self, examples) -> int:
         return len(examples.tag_names)
 
+    def load_splits(self, spec):
+        from albert_tf.tagging.train import load_tagging_splits
+
+        return load_tagging_splits(spec)
+
+    def texts(self, examples) -> list:
+        return examples.words
+
+    def load(self, folder) -> tuple:
+        """A saved token classifier and its tag names."""
+        from albert_tf.tagging.model import load_tag_names, load_token_classifier
+
+        tagger = load_token_classifier(folder)
+        return tagger, load_tag_names(folder, tagger.num_classes)
+
+    def save(self, model, folder, label_names) -> None:
+        from albert_tf.tagging.model import save_token_classifier
+
+        save_token_classifier(model, folder, label_names, overwrite=True)
+
+    def finetune_teacher(self, data, model, teacher, run_dir, resume) -> dict:
+        """Build and fine-tune a recipe's teacher tagger (`TeacherSection`) on `data`; the
+        metrics a run keeps."""
+        from albert_tf.tagging.train import TagFinetuneJob, run_tag_finetune_job
+
+        job = TagFinetuneJob(data=data, model=model, tokenizer=teacher.tokenizer,
+                             vocab_size=teacher.vocab_size,
+                             sequence_length=teacher.sequence_length, train=teacher.finetune,
+                             precision=teacher.precision)
+        metrics = run_tag_finetune_job(job, run_dir, resume=resume, verbose=2)
+        return {**{k: metrics[k] for k in ("sentences", "tag_names", "parameters")},
+                "best_epoch": metrics["training"]["best_epoch"],
+                "dev_token_accuracy": metrics["dev"]["token_accuracy"],
+                "test_token_accuracy": metrics["test"]["token_accuracy"],
+                "majority_tag_accuracy": metrics["test"]["majority_tag_accuracy"]}
+
     def finetune(self, model, splits, config, run_dir, resume, verbose) -> dict:
         from albert_tf.tagging.train import finetune_tagger
 
         return finetune_tagger(model, splits.train, splits.dev, config, run_dir, resume=resume,
                                verbose=verbose)
 
-    def distill(self, teacher, student, splits, config, run_dir, resume, verbose):
+    def distill(self, teacher, student, splits, config, run_dir, resume, verbose,
+                data_spec=None):
         from albert_tf.tagging.config import TokenDistillConfig
         from albert_tf.tagging.distill import distill_tagger
 
@@ -68,7 +107,22 @@ class TokenClassificationAdapter:
             names = (list(splits.train.tag_names) if splits is not None and splits.train
                      is not None else [str(i) for i in range(model.num_classes)])
         if format == "tflite":
+            # The per-token file's parity is recorded in its report and never fails the
+            # export: there is no mismatch to allow.
+            options.pop("allow_mismatch", None)
             return export_tagger_tflite(model, path, tag_names=names, **options)
         if format == "saved_model":
             return export_word_tagger(model, path, names, **options)
         return write_tagging_bundle(model, path, tag_names=names, **options)
+
+    def export_serving(self, model, serving_dir, model_name, version, label_names, splits,
+                       base_path_prefix, allow_mismatch) -> dict:
+        """A raw-text SavedModel returning word tags at `serving_dir/<model_name>/<version>`
+        (TF Serving's layout; no `models.config`, so `base_path_prefix` is not written; its
+        parity is recorded, never failed, so there is no mismatch to allow)."""
+        from pathlib import Path
+
+        from albert_tf.tagging.export import export_word_tagger
+
+        return export_word_tagger(model, Path(serving_dir) / model_name / str(version),
+                                  label_names)
