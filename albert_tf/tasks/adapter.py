@@ -23,7 +23,12 @@ class TaskAdapter(Protocol):
         name: the task's model, in messages ("text classifier").
         examples: what its splits hold, in messages.
         loader: the function that loads its splits, in messages.
-        accuracy_key: the headline metric of `evaluate` ("accuracy", "token_accuracy").
+        accuracy_key: the headline metric of `evaluate` ("accuracy", "token_accuracy"), also
+            the report's first column.
+        report_metrics: the report's other metric columns, `(key, header, format)`, each
+            shown where some row has it.
+        report_speedups: the report's speed-up columns, `(key, header)`; the last is the
+            speed-up against the teacher's float32 TFLite (what `min_speedup` judges).
     """
 
     task: str
@@ -31,6 +36,8 @@ class TaskAdapter(Protocol):
     examples: str
     loader: str
     accuracy_key: str
+    report_metrics: tuple
+    report_speedups: tuple
 
     def owns_model(self, model) -> bool: ...
 
@@ -61,6 +68,9 @@ class TaskAdapter(Protocol):
 
     def export_serving(self, model, serving_dir, model_name: str, version: int, label_names,
                        splits: Splits, base_path_prefix: str, allow_mismatch: bool) -> dict: ...
+
+    def measure_run(self, run_dir, model_dir, work_dir, train, test, bench, seed: int,
+                    title: str) -> dict: ...
 
 
 def adapters() -> tuple[TaskAdapter, ...]:

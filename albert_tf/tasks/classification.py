@@ -26,6 +26,10 @@ class ClassificationAdapter:
     examples = "TextExamples"
     loader = "albert_tf.data.load_splits"
     accuracy_key = "accuracy"
+    # Report columns beyond accuracy: (results key, header, format); speed-ups: (key, header).
+    report_metrics = (("ece", "ECE", "{:.3f}"),)
+    report_speedups = (("speedup_vs_teacher_saved_model", "speed-up vs teacher SavedModel"),
+                       ("speedup_vs_teacher_tflite", "speed-up vs teacher TFLite"))
 
     def owns_model(self, model) -> bool:
         import keras_hub
@@ -134,3 +138,21 @@ class ClassificationAdapter:
             model, serving_dir, model_name, version, label_names=label_names,
             text_pairs=splits.train.pairs is not None, overwrite=True,
             base_path_prefix=base_path_prefix, allow_mismatch=allow_mismatch)
+
+    def measure_run(self, run_dir, model_dir, work_dir, train, test, bench, seed, title) -> dict:
+        """Measure a recipe run folder's artifacts (`albert_tf.bench.run_bench`) on `test`
+        (a seeded subset of `bench.eval_limit` examples), baselines trained on `train`."""
+        from albert_tf.bench import BenchConfig, run_bench
+        from albert_tf.bench.run_folder import run_artifacts
+
+        if bench.eval_limit is not None and bench.eval_limit < len(test):
+            from albert_tf.data import subset
+
+            test = subset(test, bench.eval_limit, seed=seed)
+        artifacts = run_artifacts(run_dir, work_dir, keras=bench.keras,
+                                  teacher_reference=bench.teacher_saved_model)
+        config = BenchConfig(threads=list(bench.threads), batch_sizes=list(bench.batch_sizes),
+                             sequence_lengths=bench.sequence_lengths, runs=bench.latency_runs,
+                             warmup=bench.warmup, memory=bench.memory,
+                             real_length_examples=bench.real_length_examples, onnx=bench.onnx)
+        return run_bench(artifacts, test, config, work_dir, title=title, train=train)

@@ -17,6 +17,9 @@ class TokenClassificationAdapter:
     examples = "TaggedSentences"
     loader = "albert_tf.tagging.load_tagging_splits"
     accuracy_key = "token_accuracy"
+    # Report columns beyond accuracy: (results key, header, format); speed-ups: (key, header).
+    report_metrics = (("entity_f1", "entity F1", "{:.4f}"), ("ece", "ECE", "{:.3f}"))
+    report_speedups = (("speedup", "speed-up"),)
 
     def owns_model(self, model) -> bool:
         from albert_tf.tagging.model import TokenClassifier
@@ -126,3 +129,28 @@ class TokenClassificationAdapter:
 
         return export_word_tagger(model, Path(serving_dir) / model_name / str(version),
                                   label_names)
+
+    def measure_run(self, run_dir, model_dir, work_dir, train, test, bench, seed, title) -> dict:
+        """Measure a recipe run folder's artifacts (`albert_tf.bench.tagging_measure`) on the
+        first `bench.eval_limit` test sentences, baselines trained on `train`: the Keras
+        teacher, the export folder's `.tflite` files and its raw-text SavedModel."""
+        from pathlib import Path
+
+        from albert_tf.bench.run_folder import MODE_ORDER
+        from albert_tf.bench.tagging_measure import measure_taggers
+        from albert_tf.tagging.examples import limit
+
+        export = Path(run_dir) / "export"
+        teacher_dir = Path(run_dir) / "teacher" / "model"
+        teacher, names = self.load(teacher_dir)
+        model, _ = self.load(model_dir)
+        files = {}
+        if (export / "teacher-float32.tflite").is_file():
+            files["teacher"] = export / "teacher-float32.tflite"
+        for mode in MODE_ORDER:
+            if (export / f"model-{mode}.tflite").is_file():
+                files[mode] = export / f"model-{mode}.tflite"
+        saved = sorted(p.parent for p in export.glob("serving/*/*/saved_model.pb"))
+        return measure_taggers(teacher, teacher_dir, model, files, saved[0] if saved else None,
+                               names, train, limit(test, bench.eval_limit),
+                               list(bench.threads), bench.latency_runs, title)
