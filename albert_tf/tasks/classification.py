@@ -106,7 +106,8 @@ class ClassificationAdapter:
         data = None
         if splits is not None and splits.train is not None:
             data = make_dataset(splits.train, model.preprocessor, BATCH_SIZE,
-                                shuffle=True).repeat()  # fine-tuning may outlast one epoch
+                                shuffle=True).repeat()  # Taylor importance may want more
+            # batches (`calibration_batches`) than one epoch of a small split holds
         return prune(model, config, data)
 
     def evaluate(self, model, examples) -> dict:
