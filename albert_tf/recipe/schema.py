@@ -134,6 +134,7 @@ class TaggingPruneSection:
     no `recover`: the distillation stage that follows is the recovery."""
 
     config: TagPruneConfig = field(default_factory=TagPruneConfig)
+    recover = None  # not a setting: the stage reads it as classification's PruneSection's
 
 
 def task_section_types(task: str) -> dict:
