@@ -10,10 +10,12 @@
 * `baselines`: majority class, TF-IDF + logistic regression, majority / most-frequent tag,
   trained on the run's training split; paired bootstrap differences against a model.
 * `measure`: `run_bench(artifacts, examples, BenchConfig(...), work_dir)`, the one
-  implementation behind `albert-tf bench` and the recipe's report stage.
+  implementation behind `albert-tf bench` and the classification recipe's report stage.
+* `tagging_measure`: `measure_taggers(...)`, a token classifier's artifacts scored on tagged
+  sentences and timed interleaved (the tagging recipe's report stage).
 * `run_folder`: the artifacts of a recipe run folder.
 * `pareto`, `plots`, `report`: Pareto front, PNG plots, results.json / report.md /
-  report.html (one run or several side by side).
+  report.html for every task (one run or several side by side).
 """
 
 from albert_tf.bench.artifacts import Artifact

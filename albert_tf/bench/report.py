@@ -1,16 +1,22 @@
-"""Write bench results as `results.json`, `report.md` and a self-contained `report.html`.
+"""Write bench results as `results.json`, `report.md` and a self-contained `report.html`:
+one report for every task, its columns and speed-ups named by the task adapter
+(`albert_tf.tasks`, picked by the results' `task`, default classification).
 
 One table, a row per artifact (runs side by side as row groups):
 
-artifact, kind, accuracy, expected calibration error (ECE, 15 bins), change against the
-teacher, parameters, size and gzip size (MB),
+artifact, kind, accuracy (classification) or token accuracy (token classification), the
+task's other metrics (expected calibration error, ECE, 15 bins; entity F1 for entity tag
+sets), change against the teacher, parameters, size and gzip size (MB),
 median latency per thread count, p90 at the first, achieved GFLOP/s (and the share of the
-machine's matmul peak) at the last, peak memory, speed-up against the teacher's SavedModel
-and against the teacher's float32 TFLite; then the baselines trained on the same training split
-(majority class, TF-IDF + LR: accuracy only). Below it: each artifact's paired difference
-against TF-IDF + LR, the real-length table, the latency grid
-(when more than one shape was timed), the ONNX status, gates; in HTML also the two plots
-(accuracy against latency and against size, Pareto front marked), embedded as base64 PNG.
+machine's matmul peak) at the last, peak memory, the task's speed-ups (classification: against
+the teacher's SavedModel and float32 TFLite; tagging: against the teacher's float32 TFLite);
+a column no row has a value for is left out. Then the baselines trained on the same training
+split (majority class, TF-IDF + LR; majority tag, most frequent tag, gazetteer). Below it:
+entity precision / recall / F1 per type (entity tag sets), the notes (machine, timing
+conditions, baselines, each artifact's paired difference against TF-IDF + LR), the
+real-length table, the latency grid (when more than one shape was timed), gates; in HTML also
+the plots (accuracy against latency and against size, Pareto front marked), embedded as
+base64 PNG. The first line says what to ship (`ship_line`).
 """
 
 from __future__ import annotations
@@ -41,14 +47,38 @@ def thread_columns(runs: list[dict]) -> list[str]:
     return sorted(keys, key=int)
 
 
+def task_of(run: dict):
+    """The task adapter of a run's results (they name their `task`; older ones are
+    classification)."""
+    from albert_tf.tasks.adapter import task_adapter
+
+    return task_adapter(run.get("task", "classification"))
+
+
+def _has(runs, test) -> bool:
+    return any(test(row) for run in runs for row in run["artifacts"] + (run.get("baselines")
+                                                                        or []))
+
+
 def table(runs: list[dict]) -> tuple[list[str], list[tuple[str, list[list[str]]]]]:
     """`(header, [(group title, rows of cells)])` shared by the markdown and HTML reports."""
     threads = thread_columns(runs)
-    header = ["artifact", "kind", "accuracy", "ECE", "Δ vs teacher", "parameters", "size MB",
-              "gzip MB"] + [f"median ms ({t} thr)" for t in threads]
+    task = task_of(runs[0])
+    metrics = [(key, title, fmt) for key, title, fmt in task.report_metrics
+               if _has(runs, lambda row, key=key: row.get(key) is not None)]
+    flops = _has(runs, lambda row: any("achieved_gflops" in v
+                                       for v in (row.get("latency") or {}).values()))
+    optional = {"parameters": _has(runs, lambda row: row.get("parameters") is not None),
+                "memory": _has(runs, lambda row: bool(row.get("memory")))}
+    header = ["artifact", "kind", task.accuracy_key.replace("_", " ")]
+    header += [title for _, title, _ in metrics] + ["Δ vs teacher"]
+    header += (["parameters"] if optional["parameters"] else []) + ["size MB", "gzip MB"]
+    header += [f"median ms ({t} thr)" for t in threads]
     if threads:
-        header += [f"p90 ms ({threads[0]} thr)", f"GFLOP/s ({threads[-1]} thr, % peak)"]
-    header += ["peak RSS MB", "speed-up vs teacher SavedModel", "speed-up vs teacher TFLite"]
+        header += [f"p90 ms ({threads[0]} thr)"]
+        header += [f"GFLOP/s ({threads[-1]} thr, % peak)"] if flops else []
+    header += (["peak RSS MB"] if optional["memory"] else [])
+    header += [title for _, title in task.report_speedups]
     groups = []
     for run in runs:
         peak = (run.get("machine") or {}).get("matmul_peak_gflops", {})
@@ -59,33 +89,35 @@ def table(runs: list[dict]) -> tuple[list[str], list[tuple[str, list[list[str]]]
             name = row["artifact"] + (" (teacher)" if row.get("role") == "teacher" else "")
             if row["artifact"] == run.get("gated_artifact"):
                 name += " (shipped)"
-            cells = [name,
-                     row.get("kind", ""), _num(row.get("accuracy"), "{:.4f}"),
-                     _num(row.get("ece"), "{:.3f}"),
-                     _num(row.get("accuracy_change"), "{:+.4f}"),
-                     _num(row.get("parameters"), "{:,}"), _mb(row.get("size_bytes")),
-                     _mb(row.get("gzip_bytes"))]
+            cells = [name, row.get("kind", ""), _num(row.get(task.accuracy_key), "{:.4f}")]
+            cells += [_num(row.get(key), fmt) for key, _, fmt in metrics]
+            cells.append(_num(row.get("accuracy_change"), "{:+.4f}"))
+            cells += [_num(row.get("parameters"), "{:,}")] if optional["parameters"] else []
+            cells += [_mb(row.get("size_bytes")), _mb(row.get("gzip_bytes"))]
             cells += [_num(latency[t]["median_ms"]) if t in latency else "" for t in threads]
             if threads:
                 cells.append(_num(latency[threads[0]]["p90_ms"]) if threads[0] in latency
                              else "")
+            if threads and flops:
                 last = next((t for t in reversed(threads) if t in latency), None)
-                flops = ""
-                if last is not None:
+                cell = ""
+                if last is not None and "achieved_gflops" in latency[last]:
                     achieved = latency[last]["achieved_gflops"]
                     share = _peak_share(achieved, peak.get(last), row.get("mode"),
                                         int8_peak.get(last))
-                    flops = f"{achieved:.2f}{share}" + ("" if last == threads[-1]
-                                                        else f" @{last}")
-                cells.append(flops)
-            memory = (row.get("memory") or {}).get("peak_rss_mb")
-            cells += [_num(memory, "{:.0f}"),
-                      _speedup_cell(row, "speedup_vs_teacher_saved_model"),
-                      _speedup_cell(row, "speedup_vs_teacher_tflite")]
+                    cell = f"{achieved:.2f}{share}" + ("" if last == threads[-1]
+                                                       else f" @{last}")
+                cells.append(cell)
+            if optional["memory"]:
+                cells.append(_num((row.get("memory") or {}).get("peak_rss_mb"), "{:.0f}"))
+            cells += [_speedup_cell(row, key) for key, _ in task.report_speedups]
             body.append(cells)
         for baseline in run.get("baselines") or []:
-            body.append([f"{baseline['baseline']} (baseline)", "baseline",
-                         _num(baseline["accuracy"], "{:.4f}")] + [""] * (len(header) - 3))
+            # A baseline's `accuracy` is the task's accuracy (token accuracy for taggers).
+            cells = [f"{baseline['baseline']} (baseline)", "baseline",
+                     _num(baseline["accuracy"], "{:.4f}")]
+            cells += [_num(baseline.get(key), fmt) for key, _, fmt in metrics]
+            body.append(cells + [""] * (len(header) - len(cells)))
         groups.append((run.get("title", "run"), body))
     return header, groups
 
@@ -110,6 +142,33 @@ def _speedup_cell(row: dict, key: str) -> str:
     return f"{value:.2f}×" + (f" [{interval[0]:.2f}, {interval[1]:.2f}]" if interval else "")
 
 
+def teacher_row(run: dict) -> dict | None:
+    """The teacher row accuracy is judged against (the retention gate, the first line): the
+    one the results name (`teacher_artifact`), else the teacher's SavedModel, else its float32
+    TFLite."""
+    named = run.get("teacher_artifact")
+    if named is not None:
+        return next((r for r in run["artifacts"] if r["artifact"] == named), None)
+    saved_model, tflite = teacher_references(run["artifacts"])
+    return saved_model or tflite
+
+
+def margin_over_baselines(row: dict, baselines, accuracy_key: str = "accuracy") -> dict | None:
+    """The artifact's lead over the strongest baseline that is not the majority one (TF-IDF +
+    LR; the most frequent tag or the gazetteer): on entity F1 when the row has it (NER, where
+    token accuracy is mostly the O tag), else on the task's accuracy. `{value, baseline,
+    measure}`, or None without such a baseline."""
+    others = [b for b in baselines or [] if not b["baseline"].startswith("majority")]
+    if not others:
+        return None
+    measure = "entity_f1" if "entity_f1" in row else accuracy_key
+    score = (lambda b: b.get("entity_f1") or 0.0) if measure == "entity_f1" \
+        else (lambda b: b["accuracy"])
+    best = max(others, key=score)
+    return {"value": round(row[measure] - score(best), 4), "baseline": best["baseline"],
+            "measure": measure}
+
+
 def ship_line(run: dict) -> str | None:
     """The report's first line: which file to ship, with its figures, or why none."""
     gated = run.get("gated_artifact")
@@ -120,19 +179,23 @@ def ship_line(run: dict) -> str | None:
     failed = [g["gate"] for g in run.get("gates") or [] if not g["passed"]]
     if failed:
         return f"**Nothing to ship**: `{where}` failed its gates ({', '.join(failed)})."
-    teacher_saved_model, teacher_tflite = teacher_references(run["artifacts"])
-    teacher = teacher_saved_model or teacher_tflite  # what the retention gate judges
+    task = task_of(run)
+    key, name = task.accuracy_key, task.accuracy_key.replace("_", " ")
+    teacher = teacher_row(run)
+    speedup = task.report_speedups[-1][0]  # against the teacher's float32 TFLite
     parts = [f"{row['size_bytes'] / 1e6:.2f} MB"]
-    if row.get("speedup_vs_teacher_tflite"):
-        parts.append(f"{_speedup_cell(row, 'speedup_vs_teacher_tflite')} faster than the "
+    if row.get(speedup):
+        parts.append(f"{_speedup_cell(row, speedup)} faster than the "
                      f"teacher's float32 TFLite ({run['threads'][0]} thread"
                      f"{'s' if run['threads'][0] > 1 else ''})")
-    if teacher and teacher.get("accuracy"):
-        parts.append(f"{100 * row['accuracy'] / teacher['accuracy']:.1f} % of the teacher's "
-                     f"accuracy ({row['accuracy']:.4f} against {teacher['accuracy']:.4f})")
-    if row.get("paired_vs_tfidf"):
-        parts.append(f"{100 * row['paired_vs_tfidf']['difference']:+.1f} points over "
-                     "TF-IDF + LR")
+    if teacher and teacher.get(key):
+        parts.append(f"{100 * row[key] / teacher[key]:.1f} % of the teacher's {name} "
+                     f"({row[key]:.4f} against {teacher[key]:.4f})")
+    margin = margin_over_baselines(row, run.get("baselines"), key)
+    if margin is not None:
+        measure = "" if margin["measure"] == key else \
+            f" of {margin['measure'].replace('_', ' ').replace('entity f1', 'entity F1')}"
+        parts.append(f"{100 * margin['value']:+.1f} points{measure} over {margin['baseline']}")
     return f"**Ship `{where}`**: " + ", ".join(parts) + "."
 
 
@@ -186,13 +249,30 @@ def _notes(runs) -> list[str]:
                          f"logical CPUs; float32 matmul peak {peaks}"
                          + (f"; int8 (TFLite dynamic-int8) matmul peak {int8}" if int8 else ""))
         lines += noise_notes(run, prefix)
-        lines.append(f"- {prefix}accuracy on {run.get('eval_examples')} test examples; "
-                     f"ONNX Runtime baseline: {run.get('onnx', 'skipped')}")
+        words = f" ({run['test_words']} words)" if run.get("test_words") else ""
+        onnx = f"; ONNX Runtime baseline: {run['onnx']}" if "onnx" in run else ""
+        lines.append(f"- {prefix}{task_of(run).accuracy_key.replace('_', ' ')} on "
+                     f"{run.get('eval_examples')} test examples{words}{onnx}")
         lines += _baseline_notes(run, prefix)
+    flops = _has(runs, lambda row: any("achieved_gflops" in v
+                                       for v in (row.get("latency") or {}).values()))
     lines.append("- latency: one batch per call, warm-up first, all artifacts timed "
-                 "interleaved; TensorFlow runtimes (keras, saved_model) use all cores. "
-                 "GFLOP/s: matrix-product FLOPs counted from the model configuration / median.")
+                 "interleaved" + ("; TensorFlow runtimes (keras, saved_model) use all cores. "
+                                  "GFLOP/s: matrix-product FLOPs counted from the model "
+                                  "configuration / median." if flops else "."))
     return lines
+
+
+def _per_type_rows(runs):
+    """Entity precision / recall / F1 per type of each row and baseline that has them."""
+    scored = [(row["artifact"], row["entity_per_type"]) for run in runs
+              for row in run["artifacts"] if row.get("entity_per_type")]
+    scored += [(f"{b['baseline']} (baseline)", b["entity_per_type"]) for run in runs
+               for b in run.get("baselines") or [] if b.get("entity_per_type")]
+    types = sorted({t for _, scores in scored for t in scores})
+    rows = [[name] + ["{precision:.3f} / {recall:.3f} / {f1:.3f}".format(**scores[t])
+                      if t in scores else "" for t in types] for name, scores in scored]
+    return ["artifact"] + types, rows
 
 
 def noise_notes(run: dict, prefix: str) -> list[str]:
@@ -259,7 +339,12 @@ def markdown(runs: list[dict]) -> str:
         if len(runs) > 1:
             body.append([f"**{name}**"] + [""] * (len(header) - 1))
         body += rows
-    lines += _md_table(header, body) + [""] + _notes(runs)
+    lines += _md_table(header, body)
+    per_type_header, per_type_rows = _per_type_rows(runs)
+    if per_type_rows:
+        lines += ["", "## Entities per type (precision / recall / F1)", ""]
+        lines += _md_table(per_type_header, per_type_rows)
+    lines += [""] + _notes(runs)
     real_header, real_rows = _real_length_rows(runs)
     if real_rows:
         lines += ["", "## Real sequence length against fixed padding (batch 1)", ""]
@@ -282,7 +367,8 @@ def _plot_rows(runs, threads: str | None = None):
     for run in runs:
         for row in run["artifacts"]:
             latency = row.get("latency") or {}
-            rows.append({"label": row["artifact"], "accuracy": row.get("accuracy"),
+            rows.append({"label": row["artifact"],
+                         "accuracy": row.get(task_of(run).accuracy_key),
                          "group": run.get("title", "") if len(runs) > 1 else "",
                          "latency": latency[threads]["median_ms"] if threads in latency
                          else None,
@@ -329,6 +415,10 @@ def html_report(runs: list[dict]) -> str:
     parts += [_html_table(header, groups, multi),
              "<ul>" + "".join(f"<li>{html.escape(n[2:])}</li>" for n in _notes(runs)) + "</ul>",
              "<h2>Trade-offs (circled: Pareto front)</h2>", *images]
+    per_type_header, per_type_rows = _per_type_rows(runs)
+    if per_type_rows:
+        parts += ["<h2>Entities per type (precision / recall / F1)</h2>",
+                  _html_table(per_type_header, [("", per_type_rows)], False)]
     real_header, real_rows = _real_length_rows(runs)
     if real_rows:
         parts += ["<h2>Real sequence length against fixed padding (batch 1)</h2>",

@@ -96,22 +96,3 @@ def run_artifacts(run_dir, work_dir, keras: bool = True,
         artifacts.append(Artifact(f"keras {model_dir.parent.name}/model", "keras", model_dir,
                                   model_dir, mode="float32"))
     return artifacts
-
-
-def run_examples(run_dir, eval_limit: int | None = None):
-    """`(recipe, train, test)`: the run's training split (what its baselines learn from) and
-    test split (its recipe's data section), the test split optionally a seeded subset."""
-    from albert_tf.data.spec import load_splits
-    from albert_tf.recipe.schema import Recipe
-    from albert_tf.recipe.validate import from_data
-
-    recipe_file = Path(run_dir) / "recipe.json"
-    if not recipe_file.is_file():
-        raise UserError(f"{run_dir} has no recipe.json: not a recipe run folder")
-    recipe = from_data(Recipe, json.loads(recipe_file.read_text()))
-    train, _, test = load_splits(recipe.data)
-    if eval_limit is not None and eval_limit < len(test):
-        from albert_tf.data import subset
-
-        test = subset(test, eval_limit, seed=recipe.data.seed)
-    return recipe, train, test

@@ -94,7 +94,7 @@ def run(args) -> int:
                          real_length_examples=args.real_length_examples,
                          onnx=not args.no_onnx)
     if args.run_dir is not None:
-        from albert_tf.bench.run_folder import run_artifacts, run_examples
+        from albert_tf.bench.run_folder import run_artifacts
 
         run_dir = Path(args.run_dir)
         if not run_dir.is_dir():
@@ -123,6 +123,34 @@ def run(args) -> int:
     print(f"report: {out / 'report.md'}  html: {out / 'report.html'}  "
           f"results: {out / 'results.json'}")
     return 0
+
+
+def run_examples(run_dir, eval_limit: int | None = None):
+    """`(recipe, train, test)` of a classification run folder: its training split (what the
+    baselines learn from) and test split (its recipe.json's data section), the test split
+    optionally a seeded subset."""
+    import json
+    from pathlib import Path
+
+    from albert_tf.errors import UserError
+    from albert_tf.recipe.loader import recipe_from_data
+
+    recipe_file = Path(run_dir) / "recipe.json"
+    if not recipe_file.is_file():
+        raise UserError(f"{run_dir} has no recipe.json: not a recipe run folder")
+    recipe = recipe_from_data(json.loads(recipe_file.read_text()))
+    if recipe.task != "classification":
+        raise UserError(f"albert-tf bench measures classification run folders; {run_dir} is a "
+                        f"{recipe.task} run: its report is the recipe's report stage "
+                        "(albert-tf run, report/report.md)")
+    from albert_tf.data.spec import load_splits
+
+    train, _, test = load_splits(recipe.data)
+    if eval_limit is not None and eval_limit < len(test):
+        from albert_tf.data import subset
+
+        test = subset(test, eval_limit, seed=recipe.data.seed)
+    return recipe, train, test
 
 
 def _label_names(model_dir) -> list[str]:

@@ -7,10 +7,8 @@ from pathlib import Path
 import yaml
 
 from albert_tf.errors import UserError
-from albert_tf.recipe.schema import Recipe
+from albert_tf.recipe.schema import CLASSIFICATION, TASKS, Recipe, task_section_types
 from albert_tf.recipe.validate import RecipeError, from_data
-
-TASKS = ("classification", "token-classification")
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -29,17 +27,18 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def recipe_class(data: dict):
-    """The recipe dataclass for the recipe's `task` (default `classification`)."""
-    task = data.get("task", "classification")
+def section_types(data: dict) -> dict:
+    """The task-specific section types of a recipe's `task` (default `classification`)."""
+    task = data.get("task", CLASSIFICATION)
     if task not in TASKS:
         raise RecipeError(f"task: expected one of {', '.join(repr(t) for t in TASKS)}, "
                           f"got {task!r}")
-    if task == "token-classification":
-        from albert_tf.recipe.tagging_schema import TaggingRecipe
+    return task_section_types(task)
 
-        return TaggingRecipe
-    return Recipe
+
+def recipe_from_data(data: dict) -> Recipe:
+    """A validated `Recipe` from plain data (a parsed recipe file, or a run's recipe.json)."""
+    return from_data(Recipe, data, types=section_types(data))
 
 
 def apply_override(data: dict, assignment: str) -> None:
@@ -83,7 +82,7 @@ def load_recipe(path: str | os.PathLike, overrides=()):
     for assignment in overrides:
         apply_override(data, assignment)
     try:
-        return from_data(recipe_class(data), data)
+        return recipe_from_data(data)
     except RecipeError as exc:
         raise RecipeError(f"{path}: {exc}") from exc
 

@@ -12,13 +12,12 @@ fingerprint changed runs again (and so, through their fingerprints, do the stage
 A stage folder without a manifest is an interrupted stage: it runs again with `resume`, so
 fine-tuning and distillation continue after their last finished epoch.
 
-Each task has its own stage table (`Pipeline`, looked up in `PIPELINES` by the recipe's
-`task`); the loop above is the same for all of them. Token classification runs
-teacher -> prune -> distill -> export -> report (`albert_tf.recipe.tagging_stages`).
+One set of stage functions serves every task: what differs between tasks (building and
+saving a model, distilling, exporting) is asked of the task adapter (`albert_tf.tasks`).
+Only the order differs (`STAGE_ORDERS`): token classification prunes before it distils.
 """
 
 import hashlib
-import importlib
 import json
 import logging
 import os
@@ -55,26 +54,27 @@ def _hash(data) -> str:
 
 
 class RunContext:
-    """What the stages share: the recipe, the run folder, the data (loaded once).
+    """What the stages share: the recipe, its task's adapter, the run folder, the data
+    (loaded once).
 
     Args:
         recipe: the validated recipe.
         run_dir: the run folder.
-        stage_order: the pipeline's stage names in order (default: classification's).
     """
 
-    def __init__(self, recipe: Recipe, run_dir: Path, stage_order=None):
+    def __init__(self, recipe: Recipe, run_dir: Path):
+        from albert_tf.tasks.adapter import task_adapter
+
         self.recipe = recipe
         self.run_dir = run_dir
-        self.stage_order = list(stage_order or [s for s, _ in STAGES])
+        self.adapter = task_adapter(recipe.task)
+        self.stage_order = STAGE_ORDERS[recipe.task]
         self._splits = None
 
     @property
     def splits(self):
         if self._splits is None:
-            from albert_tf.data.spec import load_splits
-
-            self._splits = load_splits(self.recipe.data)
+            self._splits = self.adapter.load_splits(self.recipe.data)
         return self._splits
 
     def folder(self, stage: str) -> Path:
@@ -91,21 +91,18 @@ class RunContext:
                 return self.model_dir(stage)
         raise UserError(f"no model to hand to the {before} stage")
 
-
-def _load(folder: Path):
-    from albert_tf.models import load_classifier
-
-    return load_classifier(folder)
-
-
-def _label_names(ctx: RunContext):
-    return list(ctx.splits.train.label_names)
+    def load(self, stage_or_dir) -> tuple:
+        """`(model, label names)` saved by a stage (a stage name or a model folder)."""
+        folder = self.model_dir(stage_or_dir) if isinstance(stage_or_dir, str) else stage_or_dir
+        return self.adapter.load(folder)
 
 
 # --- stages: each returns its metrics; models go to <stage>/model ------------------------------
+# Every stage is the same for both tasks; what differs (how a teacher is built, saved, distilled,
+# exported) is asked of the task adapter (`albert_tf.tasks`).
 
 def stage_pretrain(ctx, resume: bool) -> dict:
-    """Pre-train the teacher's model on the section's corpus (both tasks' pipelines)."""
+    """Pre-train the teacher's model on the section's corpus."""
     from albert_tf.pretrain.job import run_pretrain_job
     from albert_tf.recipe.schema import pretrain_job
 
@@ -124,102 +121,89 @@ def teacher_model(ctx) -> str:
 
 
 def stage_teacher(ctx: RunContext, resume: bool) -> dict:
-    from albert_tf.train.job import FinetuneJob, run_finetune_job
-
-    t = ctx.recipe.teacher
-    job = FinetuneJob(data=ctx.recipe.data, model=teacher_model(ctx), tokenizer=t.tokenizer,
-                      vocab_size=t.vocab_size, sequence_length=t.sequence_length,
-                      train=t.finetune, precision=t.precision, strategy=t.strategy)
-    metrics = run_finetune_job(job, ctx.folder("teacher"), resume=resume)
-    return {k: metrics[k] for k in ("parameters", "parameters_without_token_embedding",
-                                    "train_examples_per_second", "dev", "test")}
+    return ctx.adapter.finetune_teacher(ctx.recipe.data, teacher_model(ctx), ctx.recipe.teacher,
+                                        ctx.folder("teacher"), resume)
 
 
 def stage_student(ctx: RunContext, resume: bool) -> dict:
     from albert_tf.compress.distill import build_student
-    from albert_tf.models import count_parameters, save_classifier
+    from albert_tf.models import count_parameters
 
-    teacher = _load(ctx.model_dir("teacher"))
-    student = build_student(teacher, ctx.recipe.student, texts=ctx.splits.train.texts)
-    save_classifier(student, ctx.model_dir("student"), _label_names(ctx), overwrite=True)
+    teacher, names = ctx.load("teacher")
+    student = build_student(teacher, ctx.recipe.student,
+                            texts=ctx.adapter.texts(ctx.splits.train))
+    ctx.adapter.save(student, ctx.model_dir("student"), names)
     return {"init": asdict(ctx.recipe.student), **count_parameters(student)}
 
 
 def stage_distill(ctx: RunContext, resume: bool) -> dict:
-    from albert_tf.compress.distill import distill
-    from albert_tf.compress.distill.augment import requested_unlabelled_texts
-    from albert_tf.models import save_classifier
-
-    teacher = _load(ctx.model_dir("teacher"))
-    student = _load(ctx.model_dir("student"))
-    student, metrics = distill(teacher, student, ctx.splits, ctx.recipe.distill,
-                               run_dir=ctx.folder("distill") / "work", resume=resume,
-                               unlabelled_texts=requested_unlabelled_texts(ctx.recipe.distill,
-                                                                           ctx.recipe.data))
-    save_classifier(student, ctx.model_dir("distill"), _label_names(ctx), overwrite=True)
+    teacher, _ = ctx.load("teacher")
+    # The student is rebuilt from its saved parent each time; a resumed stage then puts the
+    # last finished epoch's weights and optimizer state back from the checkpoints.
+    student, names = ctx.load(ctx.latest_model_dir("distill"))
+    student, metrics = ctx.adapter.distill(teacher, student, ctx.splits, ctx.recipe.distill,
+                                           ctx.folder("distill") / "work", resume, 2,
+                                           data_spec=ctx.recipe.data)
+    ctx.adapter.save(student, ctx.model_dir("distill"), names)
     return metrics
 
 
 def stage_prune(ctx: RunContext, resume: bool) -> dict:
-    from albert_tf.compress.distill import distill
-    from albert_tf.compress.distill.augment import requested_unlabelled_texts
-    from albert_tf.compress.prune import prune
-    from albert_tf.models import save_classifier
-    from albert_tf.text import make_dataset
-
-    section = ctx.recipe.prune
+    adapter, section = ctx.adapter, ctx.recipe.prune
     parent_dir = ctx.latest_model_dir("prune")
-    model = _load(parent_dir)
-    data = make_dataset(ctx.splits.train, model.preprocessor, 32, shuffle=True).repeat()
-    pruned, metrics = prune(model, section.config, data=data)
+    model, names = ctx.load(parent_dir)
+    pruned, metrics = adapter.prune(model, ctx.splits, section.config)
+    # Before any recovery: how much the cut alone cost.
+    key = adapter.accuracy_key
+    metrics[f"dev_{key}"] = adapter.evaluate(pruned, ctx.splits.dev)[key]
     if section.recover is not None:
         # Recover by distillation from the unpruned model, the usual pruning recipe.
-        parent = _load(parent_dir)
-        pruned, metrics["recovery"] = distill(
-            parent, pruned, ctx.splits, section.recover, run_dir=ctx.folder("prune") / "recover",
-            resume=resume,
-            unlabelled_texts=requested_unlabelled_texts(section.recover, ctx.recipe.data))
-    save_classifier(pruned, ctx.model_dir("prune"), _label_names(ctx), overwrite=True)
+        parent, _ = ctx.load(parent_dir)
+        pruned, metrics["recovery"] = adapter.distill(
+            parent, pruned, ctx.splits, section.recover, ctx.folder("prune") / "recover",
+            resume, 2, data_spec=ctx.recipe.data)
+    adapter.save(pruned, ctx.model_dir("prune"), names)
     return metrics
 
 
-def stage_export(ctx: RunContext, resume: bool) -> dict:
-    from albert_tf.deploy import export_saved_model, export_tflite
+CALIBRATED_MODES = ("int8", "int16x8")
 
-    section = ctx.recipe.export
+
+def stage_export(ctx: RunContext, resume: bool) -> dict:
+    adapter, section = ctx.adapter, ctx.recipe.export
     folder = ctx.folder("export")
-    model = _load(ctx.latest_model_dir("export"))
-    names = _label_names(ctx)
-    calibration = ctx.splits.train.select(range(min(section.calibration_examples,
-                                                    len(ctx.splits.train))))
-    artifacts = {}
+    model, names = ctx.load(ctx.latest_model_dir("export"))
     allow = section.allow_mismatch
+
+    def tflite(source, path, mode, **options):
+        if mode in CALIBRATED_MODES:
+            options["representative_data"] = ctx.splits.train.select(
+                range(min(section.calibration_examples, len(ctx.splits.train))))
+        return adapter.export(source, path, "tflite", None, {
+            "mode": mode, "label_names": names, "allow_mismatch": allow, **options})
+
+    artifacts = {}
     for mode in section.tflite_modes:
         logger.info("export: TFLite %s", mode)
-        artifacts[mode] = export_tflite(model, folder / f"model-{mode}.tflite", mode,
-                                        representative_data=calibration, label_names=names,
-                                        allow_mismatch=allow)
+        artifacts[mode] = tflite(model, folder / f"model-{mode}.tflite", mode)
     if section.raw_text_tflite:
-        artifacts["raw-text-float32"] = export_tflite(
-            model, folder / "model-raw-text-float32.tflite", "float32", raw_text=True,
-            label_names=names, allow_mismatch=allow)
+        artifacts["raw-text-float32"] = tflite(
+            model, folder / "model-raw-text-float32.tflite", "float32", raw_text=True)
     if section.teacher_baseline:
-        teacher = _load(ctx.model_dir("teacher"))
-        artifacts["teacher-float32"] = export_tflite(
-            teacher, folder / "teacher-float32.tflite", "float32", label_names=names,
-            allow_mismatch=allow)
+        teacher, _ = ctx.load("teacher")
+        artifacts["teacher-float32"] = tflite(teacher, folder / "teacher-float32.tflite",
+                                              "float32")
     if section.edge_bundle:
-        from albert_tf.deploy.kit_bundle import write_edge_bundle
-
+        logger.info("export: edge bundle")
         shipped = ctx.recipe.gates.artifact
-        artifacts["edge_bundle"] = write_edge_bundle(
-            model, folder / "edge-bundle", tflite_path=folder / f"model-{shipped}.tflite",
-            label_names=names, overwrite=True, allow_mismatch=allow)
+        artifacts["edge_bundle"] = adapter.export(model, folder / "edge-bundle", "edge", None, {
+            "tflite_path": folder / f"model-{shipped}.tflite", "label_names": names,
+            "overwrite": True, "allow_mismatch": allow})
     if section.saved_model:
-        artifacts["saved_model"] = export_saved_model(
-            model, folder / "serving", section.model_name, section.version, label_names=names,
-            text_pairs=ctx.splits.train.pairs is not None, overwrite=True,
-            base_path_prefix=section.serving_base_path, allow_mismatch=allow)
+        logger.info("export: SavedModel %s/%s", section.model_name, section.version)
+        artifacts["saved_model"] = adapter.export_serving(
+            model, folder / "serving", section.model_name, section.version, names, ctx.splits,
+            section.serving_base_path, allow)
     return {"artifacts": artifacts}
 
 
@@ -229,15 +213,24 @@ def stage_report(ctx: RunContext, resume: bool) -> dict:
     return build_report(ctx)
 
 
-STAGES = [
-    ("pretrain", stage_pretrain),
-    ("teacher", stage_teacher),
-    ("student", stage_student),
-    ("distill", stage_distill),
-    ("prune", stage_prune),
-    ("export", stage_export),
-    ("report", stage_report),
-]
+STAGES = {
+    "pretrain": stage_pretrain,
+    "teacher": stage_teacher,
+    "student": stage_student,
+    "distill": stage_distill,
+    "prune": stage_prune,
+    "export": stage_export,
+    "report": stage_report,
+}
+# The order of the stages per task. Classification distils the student, then prunes and
+# recovers by distilling from the unpruned model; token classification prunes the teacher
+# into the student first, and the distillation after it is the recovery.
+STAGE_ORDERS = {
+    "classification": ["pretrain", "teacher", "student", "distill", "prune", "export",
+                       "report"],
+    "token-classification": ["pretrain", "teacher", "student", "prune", "distill", "export",
+                             "report"],
+}
 
 
 def pretrain_fingerprint(recipe) -> dict | None:
@@ -249,7 +242,9 @@ def pretrain_fingerprint(recipe) -> dict | None:
             "data_source": recipe.data.source, "seed": recipe.data.seed}
 
 
-def _classification_sections(recipe: Recipe) -> dict:
+def stage_sections(recipe: Recipe) -> dict:
+    """What each stage's fingerprint covers; a stage whose configuration is None does not
+    run."""
     return {
         "pretrain": pretrain_fingerprint(recipe),
         "teacher": {"data": recipe.data, "teacher": recipe.teacher},
@@ -261,40 +256,8 @@ def _classification_sections(recipe: Recipe) -> dict:
     }
 
 
-@dataclass(frozen=True)
-class Pipeline:
-    """One task's stage table: the stages in order, what each stage's fingerprint covers,
-    and the run context the stages share.
-
-    Args:
-        stages: `(name, function)` pairs; a function takes `(ctx, resume)` and returns its
-            metrics.
-        sections: `recipe -> {stage name: configuration}`; a stage whose configuration is
-            None does not run.
-        context: the `RunContext` class (it loads the task's data).
-    """
-
-    stages: list
-    sections: Callable
-    context: type = RunContext
-
-
-CLASSIFICATION = Pipeline(STAGES, _classification_sections)
-# task -> "module:attribute" of its Pipeline, imported when a recipe of that task runs.
-PIPELINES = {
-    "classification": "albert_tf.recipe.runner:CLASSIFICATION",
-    "token-classification": "albert_tf.recipe.tagging_stages:PIPELINE",
-}
-
-
-def pipeline_for(recipe) -> Pipeline:
-    """The stage table of the recipe's task."""
-    module, _, attribute = PIPELINES[getattr(recipe, "task", "classification")].partition(":")
-    return getattr(importlib.import_module(module), attribute)
-
-
-def _stage_config(recipe, stage: str, pipeline: Pipeline | None = None):
-    section = (pipeline or pipeline_for(recipe)).sections(recipe)[stage]
+def _stage_config(recipe, stage: str):
+    section = stage_sections(recipe)[stage]
     return None if section is None else json.loads(json.dumps(
         section if isinstance(section, dict) else asdict(section), default=lambda o: asdict(o)))
 
@@ -336,12 +299,12 @@ def plan_recipe(recipe, run_dir: str | os.PathLike) -> list[PlannedStage]:
     each. Reads only manifests (and hashes local data files): nothing runs and nothing is
     written."""
     run_dir = Path(run_dir)
-    pipeline = pipeline_for(recipe)
     digests = data_file_digests(recipe)
     upstream = [_hash({"data_files": digests})] if digests else []
     plan = []
-    for name, function in pipeline.stages:
-        config = _stage_config(recipe, name, pipeline)
+    for name in STAGE_ORDERS[recipe.task]:
+        function = STAGES[name]
+        config = _stage_config(recipe, name)
         if config is None:
             continue
         fingerprint = _hash({"config": config, "upstream": upstream})
@@ -358,9 +321,9 @@ def plan_recipe(recipe, run_dir: str | os.PathLike) -> list[PlannedStage]:
 
 
 def run_recipe(recipe, run_dir: str | os.PathLike) -> dict:
-    """Run every stage of `recipe` (a classification `Recipe` or a `TaggingRecipe`; its
-    task's `Pipeline`) into `run_dir`, skipping finished ones, and return the report stage's
-    metrics (its `gates` say whether the shipped artifact passed)."""
+    """Run every stage of `recipe` (in its task's `STAGE_ORDERS`) into `run_dir`, skipping
+    finished ones, and return the report stage's metrics (its `gates` say whether the shipped
+    artifact passed)."""
     import keras
 
     run_dir = Path(run_dir)
@@ -368,8 +331,7 @@ def run_recipe(recipe, run_dir: str | os.PathLike) -> dict:
     write_json(json.loads(json.dumps(asdict(recipe), default=str)), run_dir / "recipe.json")
     # The seed clears TensorFlow's kernel cache: set it before any tokenizer exists.
     keras.utils.set_random_seed(recipe.teacher.finetune.seed)
-    pipeline = pipeline_for(recipe)
-    ctx = pipeline.context(recipe, run_dir, [name for name, _ in pipeline.stages])
+    ctx = RunContext(recipe, run_dir)
     result = {}
     plan = plan_recipe(recipe, run_dir)
     upstream = []

@@ -14,6 +14,16 @@ gates:    {artifact: dynamic-int8, max_accuracy_drop: 0.05, min_speedup: 1.5}
 ```
 Sections left out skip their stage (no `student`: the teacher itself is compressed and
 exported; no `distill` / `prune`: those stages do not run).
+
+`task: token-classification` (tagging words: POS, NER) keeps every section and its checks;
+`task_section_types` names the three whose settings differ by task (`data`: tagged sentences,
+`tagging.config.TaggingDataSpec`; `distill`: `tagging.config.TokenDistillConfig`; `prune`:
+`TaggingPruneSection`), and `Recipe` checks what a task cannot use (e.g. TFLite modes a
+tagger has no exporter for). A tagging recipe's stages run teacher -> student -> prune ->
+distill -> export -> report: the student is albertized from a BERT-family teacher and/or
+pruned from it (same tokenizer and sequence length, so sub-token positions line up), then
+distilled on the teacher's per-token soft labels; accuracy is token accuracy (each word's
+first sub-token).
 """
 
 from dataclasses import dataclass, field
@@ -25,9 +35,15 @@ from albert_tf.compress.prune.transform import PruneConfig
 from albert_tf.data.spec import DataSpec
 from albert_tf.errors import UserError, check_plain_name
 from albert_tf.pretrain.job import PretrainConfig
+from albert_tf.recipe.validate import RecipeError
 from albert_tf.train.config import FinetuneConfig
 
+CLASSIFICATION = "classification"
+TOKEN_CLASSIFICATION = "token-classification"
+TASKS = (CLASSIFICATION, TOKEN_CLASSIFICATION)
 TFLiteMode = Literal["float32", "float16", "dynamic-int8", "int8", "int16x8"]
+# What the per-token TFLite exporter writes (no calibrated full-integer modes).
+TAGGER_TFLITE_MODES = ("float32", "float16", "dynamic-int8")
 
 
 @dataclass
@@ -76,21 +92,30 @@ class TeacherSection:
     """The teacher: built and fine-tuned on the recipe's data (the `teacher` stage).
 
     Args:
-        model: named config, keras-hub preset name, preset folder or `minilm-teacher`.
-        sequence_length: tokens per example.
+        model: named config, keras-hub preset name, preset folder or `minilm-teacher`; for
+            token classification also a mapping of `AlbertBackbone` shape arguments or a saved
+            tagger.
+        sequence_length: tokens per example (for taggers sub-tokens per sentence, `[CLS]` and
+            `[SEP]` included).
         tokenizer, vocab_size: SentencePiece model (or size of a new one) for named configs.
         finetune: fine-tuning settings.
         precision: Keras dtype policy during fine-tuning (GPUs: `mixed_bfloat16`).
-        strategy: tf.distribute strategy.
+        strategy: tf.distribute strategy (classification).
     """
 
-    model: str = "minilm-teacher"
+    model: str | dict[str, int] = "minilm-teacher"
     sequence_length: int = 128
     tokenizer: str | None = None
     vocab_size: int = 8000
     finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
     precision: Literal["float32", "mixed_bfloat16", "mixed_float16"] = "float32"
     strategy: Literal["default", "mirrored", "multi-worker", "tpu"] = "default"
+
+    def __post_init__(self):
+        if self.sequence_length < 3:
+            raise UserError(f"sequence_length must be >= 3. Received: {self.sequence_length}")
+        if self.vocab_size < 8:
+            raise UserError(f"vocab_size must be >= 8. Received: {self.vocab_size}")
 
 
 @dataclass
@@ -102,27 +127,24 @@ class PruneSection:
     recover: DistillConfig | None = None
 
 
-def check_export_targets(tflite_modes, saved_model: bool, version: int,
-                         model_name: str) -> None:
-    """The checks every task's export section shares."""
-    check_plain_name(model_name, "model_name")
-    if not tflite_modes and not saved_model:
-        raise UserError("nothing to export: give tflite_modes or saved_model: true")
-    if len(set(tflite_modes)) != len(tflite_modes):
-        raise UserError(f"tflite_modes repeats a mode: {tflite_modes}")
-    if version < 1:
-        raise UserError(f"version must be >= 1. Received: {version}")
+@dataclass
+class TaggingPruneSection:
+    """Token classification's pruning of the fine-tuned teacher into the student (`config`);
+    no `recover`: the distillation stage that follows is the recovery."""
+
+    config: PruneConfig = field(default_factory=PruneConfig)
+    recover = None  # not a setting: the stage reads it as classification's PruneSection's
 
 
-def check_measuring(threads, latency_runs: int, eval_limit: int | None) -> None:
-    """The checks every task's bench section shares."""
-    if not threads or min(threads) < 1:
-        raise UserError(f"threads must be a non-empty list of integers >= 1. "
-                        f"Received: {threads}")
-    if latency_runs < 1:
-        raise UserError(f"latency_runs must be >= 1. Received: {latency_runs}")
-    if eval_limit is not None and eval_limit < 1:
-        raise UserError(f"eval_limit must be >= 1. Received: {eval_limit}")
+def task_section_types(task: str) -> dict:
+    """The recipe sections whose settings differ by task, as `from_data` field types (the
+    other sections are the same for every task)."""
+    if task == TOKEN_CLASSIFICATION:
+        from albert_tf.tagging.config import TaggingDataSpec, TokenDistillConfig
+
+        return {"data": TaggingDataSpec, "distill": TokenDistillConfig | None,
+                "prune": TaggingPruneSection | None}
+    return {}
 
 
 @dataclass
@@ -130,15 +152,18 @@ class ExportSection:
     """Artifacts to write.
 
     Args:
-        tflite_modes: TFLite quantization modes (token-id inputs, fixed length).
-        raw_text_tflite: also a strings-in TFLite file (float32, TF Text custom ops).
-        saved_model: a TF Serving SavedModel (raw-text and token signatures, warm-up).
+        tflite_modes: TFLite quantization modes (token-id inputs, fixed length; taggers:
+            float32, float16, dynamic-int8, `[1, sequence, tags]` probabilities out).
+        raw_text_tflite: also a strings-in TFLite file (float32, TF Text custom ops;
+            classification).
+        saved_model: a TF Serving SavedModel (raw-text and token signatures, warm-up; for
+            taggers raw text in, word tags out).
         model_name, version: the TF Serving model name and version folder.
         calibration_examples: training examples used to calibrate `int8` / `int16x8`.
         teacher_baseline: export the teacher as float32 TFLite too, so speed-ups are
             measured against it in the same run.
-        edge_bundle: write `export/edge-bundle/` for `export/edge/classify.py`, holding the
-            artifact the gates judge (the one to ship).
+        edge_bundle: write `export/edge-bundle/` for `export/edge/classify.py` (taggers:
+            `export/edge/tag.py`), holding the artifact the gates judge (the one to ship).
         serving_base_path: the serving root as TF Serving sees it, written into
             `models.config` (default `/models`, the container mount of
             `export/serving/README.md`).
@@ -162,7 +187,13 @@ class ExportSection:
         if not self.serving_base_path.startswith("/"):
             raise UserError("serving_base_path must be an absolute path as the server sees "
                             f"it, e.g. /models. Received: {self.serving_base_path!r}")
-        check_export_targets(self.tflite_modes, self.saved_model, self.version, self.model_name)
+        check_plain_name(self.model_name, "model_name")
+        if not self.tflite_modes and not self.saved_model:
+            raise UserError("nothing to export: give tflite_modes or saved_model: true")
+        if len(set(self.tflite_modes)) != len(self.tflite_modes):
+            raise UserError(f"tflite_modes repeats a mode: {self.tflite_modes}")
+        if self.version < 1:
+            raise UserError(f"version must be >= 1. Received: {self.version}")
         if self.calibration_examples < 1:
             raise UserError("calibration_examples must be >= 1. "
                             f"Received: {self.calibration_examples}")
@@ -199,7 +230,13 @@ class BenchSection:
     teacher_saved_model: bool = True
 
     def __post_init__(self):
-        check_measuring(self.threads, self.latency_runs, self.eval_limit)
+        if not self.threads or min(self.threads) < 1:
+            raise UserError(f"threads must be a non-empty list of integers >= 1. "
+                            f"Received: {self.threads}")
+        if self.latency_runs < 1:
+            raise UserError(f"latency_runs must be >= 1. Received: {self.latency_runs}")
+        if self.eval_limit is not None and self.eval_limit < 1:
+            raise UserError(f"eval_limit must be >= 1. Received: {self.eval_limit}")
         for name in ("batch_sizes", "sequence_lengths"):
             values = getattr(self, name)
             if values is not None and (not values or min(values) < 1):
@@ -293,12 +330,13 @@ def check_sharing_student(student: StudentInit, share_groups: int) -> None:
 class Recipe:
     """A whole pipeline; see the module docstring for the YAML form.
 
-    `task` picks the recipe kind: `classification` (this one, the default) or
-    `token-classification` (`albert_tf.recipe.tagging_schema.TaggingRecipe`).
+    `task` picks what the recipe trains: `classification` (sentence or sentence-pair labels,
+    the default) or `token-classification` (a tag per word); `task_section_types(task)`
+    gives the sections whose settings differ, and `load_recipe` reads them so.
     """
 
     name: str
-    task: Literal["classification"] = "classification"
+    task: Literal["classification", "token-classification"] = CLASSIFICATION
     data: DataSpec = field(default_factory=DataSpec)
     pretrain: PretrainSection | None = None
     teacher: TeacherSection = field(default_factory=TeacherSection)
@@ -311,10 +349,42 @@ class Recipe:
 
     def __post_init__(self):
         check_plain_name(self.name, "name")
+        if self.task == TOKEN_CLASSIFICATION:
+            self._check_token_classification()
+        else:
+            self._check_classification()
+        if self.gates.artifact not in self.export.tflite_modes:
+            raise UserError(f"gates.artifact {self.gates.artifact!r} is not among "
+                            f"export.tflite_modes {self.export.tflite_modes}")
+
+    def _check_classification(self):
+        if isinstance(self.teacher.model, dict):
+            raise RecipeError("teacher.model: expected a string (a named config, preset or "
+                              "folder); a mapping of shape arguments is for "
+                              "task: token-classification")
         if self.distill is not None and self.student is None:
             raise UserError("distill needs a student section (what to distil into)")
         if self.distill is not None and self.distill.share_groups:
             check_sharing_student(self.student, self.distill.share_groups)
-        if self.gates.artifact not in self.export.tflite_modes:
-            raise UserError(f"gates.artifact {self.gates.artifact!r} is not among "
-                            f"export.tflite_modes {self.export.tflite_modes}")
+
+    def _check_token_classification(self):
+        if self.teacher.strategy != "default":
+            raise RecipeError(f"teacher.strategy: token classifiers are fine-tuned with the "
+                              f"default strategy. Received: {self.teacher.strategy!r}")
+        for index, mode in enumerate(self.export.tflite_modes):
+            if mode not in TAGGER_TFLITE_MODES:
+                raise RecipeError(f"export.tflite_modes[{index}]: expected one of "
+                                  f"{', '.join(repr(m) for m in TAGGER_TFLITE_MODES)} (token "
+                                  f"classification), got {mode!r}")
+        if self.export.raw_text_tflite:
+            raise RecipeError("export.raw_text_tflite: classification only; a tagger's raw "
+                              "text goes through its SavedModel (saved_model: true)")
+        if self.student is not None and self.student.method != "albertize":
+            raise UserError(f"student.method {self.student.method!r} is not available for token "
+                            "classification: use 'albertize' (a BERT-family teacher such as "
+                            "minilm-teacher), or a prune section (an ALBERT teacher pruned into "
+                            "the student)")
+        if self.distill is not None and self.prune is None and self.student is None:
+            raise UserError("distill needs a student or a prune section (what to distil into): "
+                            "the student keeps the teacher's tokenizer and sequence length, so "
+                            "sub-token positions line up")

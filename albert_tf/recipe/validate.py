@@ -101,13 +101,15 @@ def _convert(value, hint, path: str):
     raise TypeError(f"{path}: recipe fields of type {hint!r} are not supported")
 
 
-def from_data(cls, data, path: str = ""):
+def from_data(cls, data, path: str = "", types: dict | None = None):
     """Build dataclass `cls` from `data` (a mapping from YAML), checking every field.
 
     Args:
         cls: the dataclass.
         data: a mapping (None means all defaults).
         path: where `data` sits in the recipe, for error messages.
+        types: field types that replace `cls`'s own hints (a recipe's task-specific
+            sections).
 
     Raises:
         RecipeError: an unknown key, a wrong type, or a value the dataclass rejects.
@@ -117,7 +119,7 @@ def from_data(cls, data, path: str = ""):
         data = {}
     if not isinstance(data, dict):
         raise RecipeError(f"{where}: expected a mapping of settings, got {data!r}")
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls) | (types or {})
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(set(data) - set(fields))
     if unknown:
@@ -129,6 +131,9 @@ def from_data(cls, data, path: str = ""):
     if missing:
         raise RecipeError(f"{_join(path, missing[0])}: required setting is missing")
     values = {key: _convert(value, hints[key], _join(path, key)) for key, value in data.items()}
+    for key in (types or {}):  # a replaced section left out: the replacement's defaults
+        if key not in data and fields[key].default_factory is not dataclasses.MISSING:
+            values[key] = _convert({}, hints[key], _join(path, key))
     try:
         return cls(**values)
     except RecipeError:

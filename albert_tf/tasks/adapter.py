@@ -19,14 +19,25 @@ class TaskAdapter(Protocol):
     """What a task supplies to the verbs.
 
     Attributes:
+        task: the recipe's `task` value ("classification").
         name: the task's model, in messages ("text classifier").
         examples: what its splits hold, in messages.
         loader: the function that loads its splits, in messages.
+        accuracy_key: the headline metric of `evaluate` ("accuracy", "token_accuracy"), also
+            the report's first column.
+        report_metrics: the report's other metric columns, `(key, header, format)`, each
+            shown where some row has it.
+        report_speedups: the report's speed-up columns, `(key, header)`; the last is the
+            speed-up against the teacher's float32 TFLite (what `min_speedup` judges).
     """
 
+    task: str
     name: str
     examples: str
     loader: str
+    accuracy_key: str
+    report_metrics: tuple
+    report_speedups: tuple
 
     def owns_model(self, model) -> bool: ...
 
@@ -34,10 +45,20 @@ class TaskAdapter(Protocol):
 
     def class_count(self, examples) -> int: ...
 
+    def load_splits(self, spec) -> Splits: ...
+
+    def texts(self, examples) -> list: ...
+
+    def load(self, folder) -> tuple: ...
+
+    def save(self, model, folder, label_names) -> None: ...
+
+    def finetune_teacher(self, data, model, teacher, run_dir, resume: bool) -> dict: ...
+
     def finetune(self, model, splits: Splits, config, run_dir, resume: bool, verbose) -> dict: ...
 
     def distill(self, teacher, student, splits: Splits, config, run_dir, resume: bool,
-                verbose) -> tuple: ...
+                verbose, data_spec=None) -> tuple: ...
 
     def prune(self, model, splits: Splits | None, config) -> tuple: ...
 
@@ -55,6 +76,12 @@ class TaskAdapter(Protocol):
 
     def export(self, model, path, format: str, splits: Splits | None, options: dict) -> dict: ...
 
+    def export_serving(self, model, serving_dir, model_name: str, version: int, label_names,
+                       splits: Splits, base_path_prefix: str, allow_mismatch: bool) -> dict: ...
+
+    def measure_run(self, run_dir, model_dir, work_dir, train, test, bench, seed: int,
+                    title: str) -> dict: ...
+
 
 def adapters() -> tuple[TaskAdapter, ...]:
     """Every task's adapter (imported here, not at module level: they need keras-hub)."""
@@ -62,6 +89,15 @@ def adapters() -> tuple[TaskAdapter, ...]:
     from albert_tf.tasks.token_classification import TokenClassificationAdapter
 
     return ClassificationAdapter(), TokenClassificationAdapter()
+
+
+def task_adapter(task: str) -> TaskAdapter:
+    """The adapter of a recipe's `task` ("classification", "token-classification")."""
+    for adapter in adapters():
+        if adapter.task == task:
+            return adapter
+    raise UserError(f"unknown task {task!r}; known: "
+                    + ", ".join(repr(a.task) for a in adapters()))
 
 
 def adapter_for(model, splits=None) -> TaskAdapter:

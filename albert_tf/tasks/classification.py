@@ -29,9 +29,15 @@ def prune_with_adapter(adapter, model, splits, config):
 class ClassificationAdapter:
     """Sentence (and sentence-pair) classification."""
 
+    task = "classification"
     name = "text classifier"
     examples = "TextExamples"
     loader = "albert_tf.data.load_splits"
+    accuracy_key = "accuracy"
+    # Report columns beyond accuracy: (results key, header, format); speed-ups: (key, header).
+    report_metrics = (("ece", "ECE", "{:.3f}"),)
+    report_speedups = (("speedup_vs_teacher_saved_model", "speed-up vs teacher SavedModel"),
+                       ("speedup_vs_teacher_tflite", "speed-up vs teacher TFLite"))
 
     def owns_model(self, model) -> bool:
         import keras_hub
@@ -46,6 +52,39 @@ class ClassificationAdapter:
     def class_count(self, examples) -> int:
         return len(examples.label_names)
 
+    def load_splits(self, spec):
+        from albert_tf.data.spec import load_splits
+
+        return load_splits(spec)
+
+    def texts(self, examples) -> list:
+        return examples.texts
+
+    def load(self, folder) -> tuple:
+        """A saved classifier and its class names."""
+        from albert_tf.models import load_classifier, load_label_names
+
+        model = load_classifier(folder)
+        return model, load_label_names(folder, model.num_classes)
+
+    def save(self, model, folder, label_names) -> None:
+        from albert_tf.models import save_classifier
+
+        save_classifier(model, folder, label_names, overwrite=True)
+
+    def finetune_teacher(self, data, model, teacher, run_dir, resume) -> dict:
+        """Build and fine-tune a recipe's teacher (`TeacherSection`) on `data`; the metrics a
+        run keeps."""
+        from albert_tf.train.job import FinetuneJob, run_finetune_job
+
+        job = FinetuneJob(data=data, model=model, tokenizer=teacher.tokenizer,
+                          vocab_size=teacher.vocab_size, sequence_length=teacher.sequence_length,
+                          train=teacher.finetune, precision=teacher.precision,
+                          strategy=teacher.strategy)
+        metrics = run_finetune_job(job, run_dir, resume=resume)
+        return {k: metrics[k] for k in ("parameters", "parameters_without_token_embedding",
+                                        "train_examples_per_second", "dev", "test")}
+
     def finetune(self, model, splits, config, run_dir, resume, verbose) -> dict:
         from albert_tf.text import make_dataset
         from albert_tf.train.finetune import finetune
@@ -56,12 +95,16 @@ class ClassificationAdapter:
         return finetune(model, train_ds, dev_ds, config, run_dir,
                         train_examples=len(splits.train), resume=resume, verbose=verbose)
 
-    def distill(self, teacher, student, splits, config, run_dir, resume, verbose):
+    def distill(self, teacher, student, splits, config, run_dir, resume, verbose,
+                data_spec=None):
         from albert_tf.compress.distill import DistillConfig, distill
+        from albert_tf.compress.distill.augment import requested_unlabelled_texts
 
         config = require_config(config or DistillConfig(), DistillConfig, self.name)
+        # A recipe's distill section may ask for its data's training texts as unlabelled data.
+        unlabelled = () if data_spec is None else requested_unlabelled_texts(config, data_spec)
         return distill(teacher, student, splits, config, run_dir=run_dir, resume=resume,
-                       verbose=verbose)
+                       unlabelled_texts=unlabelled, verbose=verbose)
 
     def prune(self, model, splits, config):
         return prune_with_adapter(self, model, splits, config)
@@ -119,3 +162,32 @@ class ClassificationAdapter:
         writer = {"tflite": export_tflite, "saved_model": export_saved_model,
                   "edge": write_edge_bundle}[format]
         return writer(model, path, **options)
+
+    def export_serving(self, model, serving_dir, model_name, version, label_names, splits,
+                       base_path_prefix, allow_mismatch) -> dict:
+        """A TF Serving SavedModel at `serving_dir/<model_name>/<version>` (raw-text and token
+        signatures, warm-up records, `models.config` naming `base_path_prefix`)."""
+        from albert_tf.deploy import export_saved_model
+
+        return export_saved_model(
+            model, serving_dir, model_name, version, label_names=label_names,
+            text_pairs=splits.train.pairs is not None, overwrite=True,
+            base_path_prefix=base_path_prefix, allow_mismatch=allow_mismatch)
+
+    def measure_run(self, run_dir, model_dir, work_dir, train, test, bench, seed, title) -> dict:
+        """Measure a recipe run folder's artifacts (`albert_tf.bench.run_bench`) on `test`
+        (a seeded subset of `bench.eval_limit` examples), baselines trained on `train`."""
+        from albert_tf.bench import BenchConfig, run_bench
+        from albert_tf.bench.run_folder import run_artifacts
+
+        if bench.eval_limit is not None and bench.eval_limit < len(test):
+            from albert_tf.data import subset
+
+            test = subset(test, bench.eval_limit, seed=seed)
+        artifacts = run_artifacts(run_dir, work_dir, keras=bench.keras,
+                                  teacher_reference=bench.teacher_saved_model)
+        config = BenchConfig(threads=list(bench.threads), batch_sizes=list(bench.batch_sizes),
+                             sequence_lengths=bench.sequence_lengths, runs=bench.latency_runs,
+                             warmup=bench.warmup, memory=bench.memory,
+                             real_length_examples=bench.real_length_examples, onnx=bench.onnx)
+        return run_bench(artifacts, test, config, work_dir, title=title, train=train)

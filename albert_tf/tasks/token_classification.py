@@ -12,9 +12,14 @@ from albert_tf.tasks.classification import prune_with_adapter, require_config
 class TokenClassificationAdapter:
     """Tagging words (POS, NER): one tag per word, read at its first sub-token."""
 
+    task = "token-classification"
     name = "token classifier"
     examples = "TaggedSentences"
     loader = "albert_tf.tagging.load_tagging_splits"
+    accuracy_key = "token_accuracy"
+    # Report columns beyond accuracy: (results key, header, format); speed-ups: (key, header).
+    report_metrics = (("entity_f1", "entity F1", "{:.4f}"), ("ece", "ECE", "{:.3f}"))
+    report_speedups = (("speedup", "speed-up"),)
 
     def owns_model(self, model) -> bool:
         from albert_tf.tagging.model import TokenClassifier
@@ -29,13 +34,50 @@ class TokenClassificationAdapter:
     def class_count(self, examples) -> int:
         return len(examples.tag_names)
 
+    def load_splits(self, spec):
+        from albert_tf.tagging.train import load_tagging_splits
+
+        return load_tagging_splits(spec)
+
+    def texts(self, examples) -> list:
+        return examples.words
+
+    def load(self, folder) -> tuple:
+        """A saved token classifier and its tag names."""
+        from albert_tf.tagging.model import load_tag_names, load_token_classifier
+
+        tagger = load_token_classifier(folder)
+        return tagger, load_tag_names(folder, tagger.num_classes)
+
+    def save(self, model, folder, label_names) -> None:
+        from albert_tf.tagging.model import save_token_classifier
+
+        save_token_classifier(model, folder, label_names, overwrite=True)
+
+    def finetune_teacher(self, data, model, teacher, run_dir, resume) -> dict:
+        """Build and fine-tune a recipe's teacher tagger (`TeacherSection`) on `data`; the
+        metrics a run keeps."""
+        from albert_tf.tagging.train import TagFinetuneJob, run_tag_finetune_job
+
+        job = TagFinetuneJob(data=data, model=model, tokenizer=teacher.tokenizer,
+                             vocab_size=teacher.vocab_size,
+                             sequence_length=teacher.sequence_length, train=teacher.finetune,
+                             precision=teacher.precision)
+        metrics = run_tag_finetune_job(job, run_dir, resume=resume, verbose=2)
+        return {**{k: metrics[k] for k in ("sentences", "tag_names", "parameters")},
+                "best_epoch": metrics["training"]["best_epoch"],
+                "dev_token_accuracy": metrics["dev"]["token_accuracy"],
+                "test_token_accuracy": metrics["test"]["token_accuracy"],
+                "majority_tag_accuracy": metrics["test"]["majority_tag_accuracy"]}
+
     def finetune(self, model, splits, config, run_dir, resume, verbose) -> dict:
         from albert_tf.tagging.train import finetune_tagger
 
         return finetune_tagger(model, splits.train, splits.dev, config, run_dir, resume=resume,
                                verbose=verbose)
 
-    def distill(self, teacher, student, splits, config, run_dir, resume, verbose):
+    def distill(self, teacher, student, splits, config, run_dir, resume, verbose,
+                data_spec=None):
         from albert_tf.tagging.config import TokenDistillConfig
         from albert_tf.tagging.distill import distill_tagger
 
@@ -107,3 +149,38 @@ class TokenClassificationAdapter:
             return write_tagging_bundle(model, path, tag_names=names, **options)
         writer = {"tflite": export_tflite, "saved_model": export_saved_model}[format]
         return writer(model, path, label_names=names, **options)
+
+    def export_serving(self, model, serving_dir, model_name, version, label_names, splits,
+                       base_path_prefix, allow_mismatch) -> dict:
+        """A raw-text SavedModel returning word tags at `serving_dir/<model_name>/<version>`
+        (TF Serving's layout, warm-up records, `models.config` naming `base_path_prefix`)."""
+        from albert_tf.deploy import export_saved_model
+
+        return export_saved_model(
+            model, serving_dir, model_name, version, label_names=label_names, overwrite=True,
+            base_path_prefix=base_path_prefix, allow_mismatch=allow_mismatch)
+
+    def measure_run(self, run_dir, model_dir, work_dir, train, test, bench, seed, title) -> dict:
+        """Measure a recipe run folder's artifacts (`albert_tf.bench.tagging_measure`) on the
+        first `bench.eval_limit` test sentences, baselines trained on `train`: the Keras
+        teacher, the export folder's `.tflite` files and its raw-text SavedModel."""
+        from pathlib import Path
+
+        from albert_tf.bench.run_folder import MODE_ORDER
+        from albert_tf.bench.tagging_measure import measure_taggers
+        from albert_tf.tagging.examples import limit
+
+        export = Path(run_dir) / "export"
+        teacher_dir = Path(run_dir) / "teacher" / "model"
+        teacher, names = self.load(teacher_dir)
+        model, _ = self.load(model_dir)
+        files = {}
+        if (export / "teacher-float32.tflite").is_file():
+            files["teacher"] = export / "teacher-float32.tflite"
+        for mode in MODE_ORDER:
+            if (export / f"model-{mode}.tflite").is_file():
+                files[mode] = export / f"model-{mode}.tflite"
+        saved = sorted(p.parent for p in export.glob("serving/*/*/saved_model.pb"))
+        return measure_taggers(teacher, teacher_dir, model, files, saved[0] if saved else None,
+                               names, train, limit(test, bench.eval_limit),
+                               list(bench.threads), bench.latency_runs, title)

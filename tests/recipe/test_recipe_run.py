@@ -59,6 +59,7 @@ def test_every_stage_leaves_a_manifest_and_the_report_measures_artifacts(run_dir
     # Structured pruning really shrank the student.
     prune = json.loads((run_dir / "prune" / "manifest.json").read_text())["metrics"]
     assert prune["parameters_after"] < prune["parameters_before"]
+    assert 0.0 < prune["dev_accuracy"] <= 1.0  # what the cut alone left, before recovery
     report = (run_dir / "report" / "report.md").read_text().splitlines()
     assert report[0].startswith("**Ship `export/model-dynamic-int8.tflite`**: ")
     assert report[2].startswith("# tiny")

@@ -1,4 +1,6 @@
-"""Recipes are validated before anything runs; each error names the field, value, allowed."""
+"""Recipes are validated before anything runs; each error names the field, value, allowed.
+One schema for both tasks: `task: token-classification` changes the data, distill and prune
+sections, and every other section is checked the same way for both."""
 
 from pathlib import Path
 
@@ -10,6 +12,9 @@ from albert_tf.recipe.validate import RecipeError
 
 RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 BASE = "name: t\nexport: {tflite_modes: [float32, dynamic-int8]}\n"
+TAGGING_BASE = ("name: t\ntask: token-classification\n"
+                "export: {tflite_modes: [float32, dynamic-int8]}\n")
+TINY_TAGGING = "tests/recipe/tiny_tagging.yaml"
 
 
 def write(tmp_path, text):
@@ -122,3 +127,94 @@ def test_retention_size_and_baseline_gates_judge_the_shipped_artifact():
 @pytest.mark.parametrize("path", sorted(RECIPES.glob("*.yaml")), ids=lambda p: p.name)
 def test_every_shipped_recipe_validates(path):
     assert load_recipe(path).name  # raises RecipeError, naming the field, when one is invalid
+
+@pytest.mark.parametrize("text, fragments", [
+    ("bench: {threads: [0]}\n", ["bench", "threads", "[0]"]),
+    ("teacher: {sequence_length: 2}\n", ["teacher", "sequence_length must be >= 3"]),
+    ("gates: {min_retention: 3}\n", ["gates", "min_retention", "[0, 2]"]),
+    ("student: {method: albertize, num_groups: 0}\n", ["student", "num_groups"]),
+])
+@pytest.mark.parametrize("base", [BASE, TAGGING_BASE], ids=["classification", "tagging"])
+def test_shared_sections_are_checked_alike_for_both_tasks(tmp_path, base, text, fragments):
+    with pytest.raises(RecipeError) as error:
+        load_recipe(write(tmp_path, base + text))
+    for fragment in fragments:
+        assert fragment in str(error.value), str(error.value)
+
+
+def test_what_a_task_cannot_use_is_refused_by_name(tmp_path):
+    with pytest.raises(RecipeError, match="teacher.model.*token-classification"):
+        load_recipe(write(tmp_path, BASE + "teacher: {model: {num_layers: 2}}\n"))
+    with pytest.raises(RecipeError, match="teacher.strategy.*'mirrored'"):
+        load_recipe(write(tmp_path, TAGGING_BASE + "teacher: {strategy: mirrored}\n"))
+    with pytest.raises(RecipeError, match="export.raw_text_tflite"):
+        load_recipe(write(tmp_path, "name: t\ntask: token-classification\nexport: "
+                                    "{tflite_modes: [float32], raw_text_tflite: true}\n"
+                                    "gates: {artifact: float32}\n"))
+
+
+def test_the_shipped_recipes_map_onto_the_tagging_configs():
+    from albert_tf.compress.distill.student import StudentInit
+    from albert_tf.compress.prune import PruneConfig
+    from albert_tf.recipe.schema import Recipe
+    from albert_tf.tagging.distill import TokenDistillConfig
+    from albert_tf.tagging.train import TaggingDataSpec
+
+    recipe = load_recipe(TINY_TAGGING)
+    assert isinstance(recipe, Recipe) and recipe.task == "token-classification"
+    assert isinstance(recipe.data, TaggingDataSpec) and recipe.data.source == "brown-corpus"
+    assert isinstance(recipe.prune.config, PruneConfig)
+    assert isinstance(recipe.distill, TokenDistillConfig)
+    # The POS recipe: the MiniLM teacher, albertized into the student, no pruning.
+    recipe = load_recipe("recipes/pos-brown.yaml")
+    assert isinstance(recipe.distill, TokenDistillConfig) and recipe.prune is None
+    assert recipe.teacher.model == "minilm-teacher"
+    assert recipe.teacher.precision == "mixed_bfloat16"
+    assert isinstance(recipe.student, StudentInit) and recipe.student.method == "albertize"
+    assert recipe.gates.min_retention == 0.99 and recipe.gates.min_speedup == 4.0
+    ner = load_recipe("recipes/peoples-daily-ner.yaml")
+    assert isinstance(ner, Recipe) and ner.data.source == "peoples-daily"
+    assert ner.gates.min_margin_over_baseline == 0.0
+
+
+@pytest.mark.parametrize("text, fragments", [
+    ("teacher: {precision: bfloat16}\n",
+     ["teacher.precision", "'bfloat16'", "mixed_bfloat16"]),
+    ("student: {method: truncate}\n", ["student.method", "'truncate'", "albertize", "prune"]),
+    ("student: {method: albertize, num_groups: 0}\n", ["student", "num_groups"]),
+    ("data: {train_limt: 5}\n", ["data.train_limt", "unknown setting", "train_limit"]),
+    ("teacher: {sequence_length: long}\n", ["teacher.sequence_length", "integer", "'long'"]),
+    ("teacher: {model: [1, 2]}\n", ["teacher.model", "a string or a mapping"]),
+    ("distill: {temperature: hot}\nprune: {config: {structured: {ffn_fraction: 0.5}}}\n",
+     ["distill.temperature", "number", "'hot'"]),
+    ("distill: {alpha: 1.5}\nprune: {config: {structured: {ffn_fraction: 0.5}}}\n",
+     ["distill", "alpha", "1.5", "[0, 1]"]),
+    ("prune: {config: {structured: {ffn_fraction: 1.5}}}\n",
+     ["prune.config.structured", "ffn_fraction", "1.5"]),
+    ("prune: {config: {}}\n", ["prune.config", "nothing to prune"]),
+    ("prune: {config: {structured: {heads_fraction: 0.5}}, recover: {epochs: 1}}\n",
+     ["prune.recover", "unknown setting", "config"]),
+    ("export: {tflite_modes: [float32, int8]}\n",
+     ["export.tflite_modes[1]", "'int8'", "dynamic-int8"]),
+    ("bench: {latency_runs: 0}\n", ["bench", "latency_runs must be >= 1"]),
+    ("gates: {artifact: float16}\n", ["gates.artifact", "float16"]),
+    ("distill: {epochs: 1}\n", ["distill needs a student or a prune section"]),
+])
+def test_invalid_tagging_recipes_name_path_value_and_allowed(tmp_path, text, fragments):
+    base = TAGGING_BASE.split("export:")[0] if text.startswith("export:") else TAGGING_BASE
+    with pytest.raises(RecipeError) as error:
+        load_recipe(write(tmp_path, base + text))
+    for fragment in fragments:
+        assert fragment in str(error.value), str(error.value)
+
+
+def test_an_unknown_task_is_named(tmp_path):
+    with pytest.raises(RecipeError) as error:
+        load_recipe(write(tmp_path, "name: t\ntask: ner\n"))
+    assert "task" in str(error.value) and "'ner'" in str(error.value)
+    assert "token-classification" in str(error.value)
+
+
+def test_overrides_reach_tagging_sections(tmp_path):
+    recipe = load_recipe(TINY_TAGGING, ["distill.epochs=3", "data.test_limit=10"])
+    assert recipe.distill.epochs == 3 and recipe.data.test_limit == 10

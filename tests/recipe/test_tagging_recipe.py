@@ -79,11 +79,15 @@ def test_every_stage_runs_in_order_and_the_report_scores_each_artifact(run_dir):
     report = (run_dir / "report" / "report.md").read_text()
     assert "| most frequent tag (baseline) |" in report
     assert "| majority tag (baseline) |" in report
-    assert (run_dir / "report" / "report.md").read_text().startswith("# tiny-tagging")
-    # The first line after the title says what to ship, and the table marks it.
-    assert report.splitlines()[2].startswith("**Ship `export/model-dynamic-int8.tflite`**: ")
-    assert "| model-dynamic-int8.tflite (shipped) |" in report
+    # The first line says what to ship (then the title), and the table marks it.
+    assert report.splitlines()[0].startswith("**Ship `export/model-dynamic-int8.tflite`**: ")
+    assert report.splitlines()[2].startswith("# tiny-tagging")
+    assert "| model-dynamic-int8.tflite (shipped) | tflite |" in report
     assert "timing conditions:" in report
+    # The classification report's calibration and plots: token-level ECE, accuracy/latency.
+    assert 0.0 <= shipped["ece"] <= 1.0 and "| ECE |" in report
+    page = (run_dir / "report" / "report.html").read_text()
+    assert "accuracy against latency, 1 thread" in page
 
 
 def test_the_artifacts_give_per_token_outputs_and_word_tags(run_dir):
@@ -124,5 +128,5 @@ def test_a_changed_gate_reruns_only_the_report_and_a_failed_gate_exits_1(run_dir
     after = _mtimes(run_dir)
     assert all(after[s] == before[s] for s in STAGES[:-1]) and after["report"] != before["report"]
     report = (run_dir / "report" / "report.md").read_text()
-    assert report.splitlines()[2] == ("**Nothing to ship**: `export/model-dynamic-int8.tflite` "
+    assert report.splitlines()[0] == ("**Nothing to ship**: `export/model-dynamic-int8.tflite` "
                                       "failed its gates (max_size_mb).")

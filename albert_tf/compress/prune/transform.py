@@ -126,7 +126,9 @@ def training_batches(model, data, batch_size: int):
     if not adapter.owns_examples(data):
         return data
     check_splits(adapter, model, (data, None, None))
-    return adapter.training_batches(model, data, batch_size)
+    # Repeated: Taylor importance may want more calibration batches than one epoch of a
+    # small split holds.
+    return adapter.training_batches(model, data, batch_size).repeat()
 
 
 def prune(model, config: PruneConfig, data=None):
