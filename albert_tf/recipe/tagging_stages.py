@@ -27,7 +27,7 @@ class TaggingRunContext(RunContext):
     @property
     def splits(self):
         if self._splits is None:
-            from albert_tf.tagging.train import load_tagging_splits
+            from albert_tf.data.tagging_splits import load_tagging_splits
 
             self._splits = load_tagging_splits(self.recipe.data)
         return self._splits
@@ -42,7 +42,8 @@ def load_tagger(folder):
 
 
 def stage_teacher(ctx: TaggingRunContext, resume: bool) -> dict:
-    from albert_tf.tagging.train import TagFinetuneJob, run_tag_finetune_job
+    from albert_tf.tagging.config import TagFinetuneJob
+    from albert_tf.train.job import run_tag_finetune_job
 
     t = ctx.recipe.teacher
     job = TagFinetuneJob(data=ctx.recipe.data, model=teacher_model(ctx), tokenizer=t.tokenizer,
@@ -69,8 +70,8 @@ def stage_student(ctx: TaggingRunContext, resume: bool) -> dict:
 
 def stage_prune(ctx: TaggingRunContext, resume: bool) -> dict:
     from albert_tf.tagging.model import save_token_classifier
-    from albert_tf.tagging.pipeline import evaluate_tagger
     from albert_tf.tagging.prune import prune_tagger
+    from albert_tf.text.token_pipeline import evaluate_tagger
 
     config = ctx.recipe.prune.config
     tagger, names = load_tagger(ctx.latest_model_dir("prune"))
@@ -83,16 +84,17 @@ def stage_prune(ctx: TaggingRunContext, resume: bool) -> dict:
 
 
 def stage_distill(ctx: TaggingRunContext, resume: bool) -> dict:
-    from albert_tf.tagging.distill import distill_tagger
+    from albert_tf.compress.distill import distill
+    from albert_tf.data.splits import Splits
     from albert_tf.tagging.model import save_token_classifier
 
     teacher, _ = load_tagger(ctx.model_dir("teacher"))
     student, names = load_tagger(ctx.latest_model_dir("distill"))
     # The student is rebuilt from its saved parent each time; a resumed stage then puts the
     # last finished epoch's weights and optimizer state back from the checkpoints.
-    student, metrics = distill_tagger(teacher, student, ctx.splits.train, ctx.splits.dev,
-                                      ctx.recipe.distill, run_dir=ctx.folder("distill") / "work",
-                                      resume=resume, verbose=2)
+    student, metrics = distill(teacher, student, Splits(ctx.splits.train, ctx.splits.dev, None),
+                               ctx.recipe.distill, run_dir=ctx.folder("distill") / "work",
+                               resume=resume, verbose=2)
     save_token_classifier(student, ctx.model_dir("distill"), names, overwrite=True)
     return metrics
 

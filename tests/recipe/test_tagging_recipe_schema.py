@@ -19,9 +19,8 @@ def write(tmp_path, text):
 def test_the_shipped_recipes_map_onto_the_tagging_configs():
     from albert_tf.compress.distill.student import StudentInit
     from albert_tf.recipe.tagging_schema import TaggingRecipe
-    from albert_tf.tagging.distill import TokenDistillConfig
+    from albert_tf.tagging.config import TaggingDataSpec, TokenDistillConfig
     from albert_tf.tagging.prune import TagPruneConfig
-    from albert_tf.tagging.train import TaggingDataSpec
 
     recipe = load_recipe(RECIPE_TINY)
     assert isinstance(recipe, TaggingRecipe) and recipe.task == "token-classification"
