@@ -124,3 +124,25 @@ def test_raw_text_saved_model_returns_word_tags(trained_tagger, brown_splits, tm
                                                          out["num_words"].numpy())]
     assert got == expected
     assert out["tags"].numpy()[1][5] == b""  # padding past the sentence's end
+
+
+def test_hidden_state_and_attention_transfer_teach_a_tagger(trained_tagger, brown_splits):
+    from albert_tf.compress.distill import distill
+    from albert_tf.compress.prune import StructuredPruneConfig
+    from albert_tf.data.splits import Splits
+    from albert_tf.tagging.config import TokenDistillConfig
+    from albert_tf.tagging.prune import TagPruneConfig, prune_tagger
+
+    teacher, _, _ = trained_tagger
+    train, dev, _ = brown_splits
+    student, _ = prune_tagger(teacher, TagPruneConfig(
+        structured=StructuredPruneConfig(ffn_fraction=0.5)))  # same heads and width
+    _, metrics = distill(teacher, student, Splits(train.select(range(32)), dev.select(range(16)),
+                                                  None),
+                         TokenDistillConfig(epochs=1, batch_size=16, hidden_weight=1.0,
+                                            attention_weight=1.0), verbose=0)
+    assert metrics["transfer"] == {"hidden_pairs": [[1, 1], [2, 2]],
+                                   "attention_pairs": [[1, 1], [2, 2]]}
+    epoch = metrics["history"][0]
+    assert epoch["hidden_loss"] > 0 and epoch["attention_loss"] > 0
+    assert 0 < metrics["dev"]["student"]["token_accuracy"] <= 1
