@@ -311,12 +311,15 @@ def distill(teacher, student, data, config: DistillConfig | None = None,
     """Distil `teacher` into `student` (trained in place) and measure the result.
 
     Args:
-        teacher: a keras-hub text classifier with its preprocessor; only run for inference
-            (its weights never change) and only once per text, through the cache.
-        student: a keras-hub text classifier with its preprocessor, e.g. from
-            `build_student` (`scratch`, `truncate`, `albertize`).
+        teacher: a keras-hub text classifier or an albert_tf token classifier with its
+            preprocessor; only run for inference (its weights never change) and only once
+            per example, through the cache.
+        student: a model of the teacher's task with its preprocessor, e.g. from
+            `build_student` (`scratch`, `truncate`, `albertize`) or pruned from the teacher
+            (a token classifier must keep the teacher's tokenizer and sequence length).
         data: `Splits` (train; dev for per-epoch evaluation and choosing the best epoch;
-            test for the final report) or the training `TextExamples` alone.
+            test for the final report) or the training examples alone (`TextExamples`,
+            `TaggedSentences`).
         config: `DistillConfig`; defaults to soft labels with T=2, alpha=0.8.
         run_dir: folder for the teacher cache, checkpoints, the student preset and
             `metrics.json`; a temporary folder when None.
