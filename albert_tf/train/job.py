@@ -79,12 +79,13 @@ def run_finetune_job(job: FinetuneJob, run_dir: str | os.PathLike, resume: bool 
 
     from albert_tf.classification_metrics import evaluate_classifier
     from albert_tf.json_files import write_json
-    from albert_tf.models import build_classifier, count_parameters, save_classifier
+    from albert_tf.models import count_parameters
     from albert_tf.tasks.classification import ClassificationAdapter
     from albert_tf.text import make_dataset
     from albert_tf.train.finetune import finetune
     from albert_tf.train.strategy import make_strategy, precision_scope
 
+    adapter = ClassificationAdapter()
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     # Only a run with a checkpoint has settings to keep to.
@@ -98,10 +99,9 @@ def run_finetune_job(job: FinetuneJob, run_dir: str | os.PathLike, resume: bool 
         label_names = list(train.label_names)
         logger.info("data: %d train, %d dev, %d test examples, labels %s",
                     len(train.texts), len(dev.texts), len(test.texts), label_names)
-        tokenizer = _tokenizer_for(job, ClassificationAdapter(), train, run_dir)
+        tokenizer = _tokenizer_for(job, adapter, train, run_dir)
         with strategy.scope():
-            model = build_classifier(job.model, num_classes=len(label_names),
-                                     tokenizer=tokenizer, sequence_length=job.sequence_length)
+            model = adapter.build(job.model, len(label_names), tokenizer, job.sequence_length)
         preprocessor = model.preprocessor
         batch = job.train.batch_size
         train_ds = make_dataset(train, preprocessor, batch, shuffle=True, seed=job.train.seed)
@@ -112,7 +112,7 @@ def run_finetune_job(job: FinetuneJob, run_dir: str | os.PathLike, resume: bool 
         summary = finetune(model, train_ds, dev_ds, job.train, run_dir,
                            train_examples=len(train.texts), resume=resume, verbose=verbose)
         train_seconds = time.perf_counter() - started
-        save_classifier(model, run_dir / "model", label_names, overwrite=True)
+        adapter.save(model, run_dir / "model", label_names, overwrite=True)
 
         dev_metrics = evaluate_classifier(model, dev_ds, dev.labels, label_names)
         test_metrics = evaluate_classifier(model, test_ds, test.labels, label_names)
