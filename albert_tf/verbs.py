@@ -101,9 +101,8 @@ def distill(teacher, student, splits, config=None, *,
         student: a smaller model of the same task, e.g. from `albert_tf.prune` or
             `albert_tf.compress.distill.build_student`.
         splits: `Splits` of the task; train is needed, dev picks the best epoch.
-        config: `albert_tf.compress.distill.DistillConfig` for text classifiers,
-            `albert_tf.tagging.TokenDistillConfig` for token classifiers (default: the
-            task's defaults).
+        config: `albert_tf.compress.distill.DistillConfig` for both tasks (default: the
+            task's defaults; `albert_tf.tagging.TokenDistillConfig` is the tagging one).
         run_dir: folder for the teacher cache and per-epoch checkpoints; temporary when None.
         resume: continue the run in `run_dir`.
         verbose: Keras progress bars.

@@ -51,20 +51,18 @@ def main(argv=None) -> int:
 
     import keras
 
+    from albert_tf.compress.distill import distill
     from albert_tf.compress.prune import StructuredPruneConfig, structured_prune
+    from albert_tf.data.splits import Splits
+    from albert_tf.data.tagging_splits import load_tagging_splits
     from albert_tf.deploy import TFLiteRunner, export_tflite
     from albert_tf.deploy.tagging_graph import tflite_word_predictions
-    from albert_tf.tagging.distill import TokenDistillConfig, distill_tagger
+    from albert_tf.tagging.config import TagFinetuneJob, TaggingDataSpec, TokenDistillConfig
     from albert_tf.tagging.metrics import tagging_report
     from albert_tf.tagging.model import load_token_classifier, save_token_classifier
-    from albert_tf.tagging.pipeline import INPUT_NAMES, evaluate_tagger
-    from albert_tf.tagging.train import (
-        TagFinetuneJob,
-        TaggingDataSpec,
-        load_tagging_splits,
-        run_tag_finetune_job,
-    )
+    from albert_tf.text.token_pipeline import INPUT_NAMES, evaluate_tagger
     from albert_tf.train.config import FinetuneConfig
+    from albert_tf.train.job import run_tag_finetune_job
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -91,8 +89,8 @@ def main(argv=None) -> int:
         teacher, StructuredPruneConfig(heads_fraction=0.5, ffn_fraction=0.5, depth=2))
     pruned_test = evaluate_tagger(student, test, majority_tag=majority)
     started = time.perf_counter()
-    student, distill_metrics = distill_tagger(
-        teacher, student, train, dev,
+    student, distill_metrics = distill(
+        teacher, student, Splits(train, dev, None),
         TokenDistillConfig(epochs=args.distill_epochs, batch_size=32, learning_rate=5e-4),
         verbose=2)
     distill_seconds = time.perf_counter() - started
@@ -139,7 +137,9 @@ def main(argv=None) -> int:
         "student": {"structured_pruning": prune_report["shape_after"],
                     "parameters": int(student.count_params()),
                     "pruned_before_distillation_test": pruned_test["token_accuracy"],
-                    "distill": {k: distill_metrics[k] for k in ("best_epoch", "best_dev_accuracy")},
+                    "distill": {"best_epoch": distill_metrics["best_epoch"],
+                                "best_dev_accuracy":
+                                    distill_metrics["dev"]["student"]["token_accuracy"]},
                     "distill_seconds": round(distill_seconds, 1),
                     "test": student_test["token_accuracy"]},
         "artifacts": rows,

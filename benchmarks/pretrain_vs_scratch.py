@@ -55,7 +55,7 @@ def baselines(args):
         train, _, test = load_splits(DataSpec(source=args.data))
         return classification_baselines(train, test), len(test.texts)
     from albert_tf.bench.baselines import tagging_baselines
-    from albert_tf.tagging.train import TaggingDataSpec, load_tagging_splits
+    from albert_tf.tagging import TaggingDataSpec, load_tagging_splits
 
     train, _, test = load_tagging_splits(TaggingDataSpec(source=args.data,
                                                          train_limit=args.train_limit))

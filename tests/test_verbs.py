@@ -138,10 +138,11 @@ def test_a_model_given_the_other_tasks_data_is_one_clear_error(readme_run):
             verb(classifier, tagged)
     with pytest.raises(UserError, match="teacher and student must be of one task"):
         albert_tf.distill(classifier, tagger, splits)
-    with pytest.raises(UserError, match="token classifier takes a TokenDistillConfig"):
-        from albert_tf.compress.distill import DistillConfig
+    with pytest.raises(UserError, match="token classifier takes a DistillConfig. "
+                                        "Received: FinetuneConfig"):
+        from albert_tf.train.config import FinetuneConfig
 
-        albert_tf.distill(tagger, tagger, tagged, DistillConfig())
+        albert_tf.distill(tagger, tagger, tagged, FinetuneConfig())
     with pytest.raises(UserError, match="format must be one of tflite, saved_model, edge"):
         albert_tf.export(tagger, "x", format="onnx")
     with pytest.raises(UserError, match="expected a keras-hub TextClassifier or an albert_tf "

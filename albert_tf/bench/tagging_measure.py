@@ -76,7 +76,7 @@ def _time_tflite(files: dict, preprocessors: dict, test, threads, runs) -> dict:
     turn by turn for each thread count, so load from other jobs hits them alike."""
     from albert_tf.bench.latency import interleaved_latency
     from albert_tf.deploy import TFLiteRunner
-    from albert_tf.tagging.pipeline import INPUT_NAMES
+    from albert_tf.text.token_pipeline import INPUT_NAMES
 
     latency = {name: {} for name in files}
     for count in threads:
@@ -148,7 +148,7 @@ def measure_taggers(teacher, teacher_dir, model, tflite_files: dict, saved_model
     from albert_tf.bench.machine import load_snapshot, noise_summary
     from albert_tf.deploy import TFLiteRunner
     from albert_tf.deploy.tagging_graph import tflite_word_predictions
-    from albert_tf.tagging.pipeline import predict_words
+    from albert_tf.text.token_pipeline import predict_words
 
     logger.info("report: Keras teacher on %d test sentences", len(test))
     keras_teacher = score_predictions(predict_words(teacher, test.words), test, names)

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from albert_tf.cli.common import DATA_FLAG_OPTIONS, positive_int
 from albert_tf.cli.config_flags import add_config_flags, config_from_args
+from albert_tf.cli.distill import RENAMED as DISTILL_RENAMED
 from albert_tf.cli.finetune import JOB_FLAG_OPTIONS, MODEL_FIELDS
+from albert_tf.compress.distill.config import parse_layer_map
 from albert_tf.compress.prune.config import (
     PruneConfig,
     StructuredPruneConfig,
@@ -20,6 +22,9 @@ from albert_tf.tagging.config import (
     TokenDistillConfig,
 )
 from albert_tf.train.config import FinetuneConfig
+
+# Augmentation adds unlabelled sentences, which only text classifiers distil on.
+TAG_DISTILL_SKIPPED = {"seed", "augment_sources", "augment_max_texts", "augment_min_words"}
 
 
 def _add_data(parser, with_splits: bool = True) -> None:
@@ -94,7 +99,8 @@ def register(subparsers):
                          help="saved tagger folder (e.g. `tag prune` output) or a named "
                               "config built with the teacher's tokenizer")
     _add_data(distill)
-    add_config_flags(distill, TokenDistillConfig, skip={"seed"})
+    add_config_flags(distill, TokenDistillConfig, skip=TAG_DISTILL_SKIPPED, rename=DISTILL_RENAMED,
+                     options={"layer_map": {"type": parse_layer_map, "metavar": "S:T,..."}})
     distill.add_argument("--output", required=True, help="folder for the student (new or "
                                                          "empty)")
     distill.add_argument("--overwrite", action="store_true",
@@ -149,7 +155,7 @@ def _summary(report: dict) -> str:
 
 
 def run_finetune(args) -> int:
-    from albert_tf.tagging.train import run_tag_finetune_job
+    from albert_tf.train.job import run_tag_finetune_job
 
     job = config_from_args(TagFinetuneJob, args, data=_data_spec(args),
                            train=config_from_args(FinetuneConfig, args))
@@ -163,7 +169,7 @@ def run_finetune(args) -> int:
 def run_evaluate(args) -> int:
     train, dev, test = _splits_for_model(args)  # bad data fails before TensorFlow starts
     from albert_tf.json_files import write_json
-    from albert_tf.tagging.pipeline import evaluate_tagger
+    from albert_tf.text.token_pipeline import evaluate_tagger
 
     tagger, _ = _load(args.model)
     data = {"train": train, "dev": dev, "test": test}.get(args.split)
@@ -180,8 +186,8 @@ def run_evaluate(args) -> int:
 
 
 def _splits_for_model(args):
+    from albert_tf.data.tagging_splits import load_tagging_splits
     from albert_tf.tagging.examples import TAG_NAMES_FILE
-    from albert_tf.tagging.train import load_tagging_splits
 
     names_file = Path(args.model) / TAG_NAMES_FILE
     names = json.loads(names_file.read_text()) if names_file.is_file() else None
@@ -190,7 +196,7 @@ def _splits_for_model(args):
 
 def run_predict(args) -> int:
     from albert_tf.deploy.tagging_graph import split_words
-    from albert_tf.tagging.pipeline import predict_words
+    from albert_tf.text.token_pipeline import predict_words
 
     stream = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")
     with stream:
@@ -231,8 +237,9 @@ def run_prune(args) -> int:
 
 
 def run_distill(args) -> int:
+    from albert_tf.compress.distill import distill
+    from albert_tf.data.splits import Splits
     from albert_tf.models.factory import check_output_folder
-    from albert_tf.tagging.distill import distill_tagger
     from albert_tf.tagging.model import build_token_classifier, save_token_classifier
 
     config = config_from_args(TokenDistillConfig, args)
@@ -248,13 +255,15 @@ def run_distill(args) -> int:
                                          sequence_length=teacher.preprocessor.sequence_length)
     # Checkpoints beside the output: the student folder is replaced as a whole when saved.
     work = f"{str(args.output).rstrip('/')}.checkpoints"
-    student, metrics = distill_tagger(teacher, student, train, dev, config, run_dir=work,
-                                      resume=args.resume)
+    student, metrics = distill(teacher, student, Splits(train, dev, None), config, run_dir=work,
+                               resume=args.resume)
     save_token_classifier(student, args.output, names,
                           overwrite=args.overwrite or args.resume)
-    print(f"teacher dev accuracy {metrics['teacher_dev_accuracy']:.4f}  student best dev "
-          f"accuracy {metrics['best_dev_accuracy']:.4f} (epoch {metrics['best_epoch']})  "
-          f"parameters {metrics['teacher_parameters']} -> {metrics['student_parameters']}")
+    dev_report, parameters = metrics["dev"], metrics["parameters"]
+    print(f"dev token accuracy: teacher {dev_report['teacher']['token_accuracy']:.4f}  student "
+          f"{dev_report['student']['token_accuracy']:.4f} (best epoch {metrics['best_epoch']})  "
+          f"parameters {parameters['teacher']['parameters']} -> "
+          f"{parameters['student']['parameters']}")
     print(f"student: {args.output}")
     return 0
 

@@ -391,7 +391,7 @@ def _tagging_kit_parity(tagger, bundle: Path, mode: str, allow_mismatch: bool) -
 
     from albert_tf.deploy.parity import PARITY_TEXTS, enforce_parity, mismatch_classes, tolerance_for
     from albert_tf.deploy.tagging_graph import PARITY_SENTENCES, split_words
-    from albert_tf.tagging.pipeline import INPUT_NAMES, predict_words
+    from albert_tf.text.token_pipeline import INPUT_NAMES, predict_words
 
     texts = [*PARITY_SENTENCES, *PARITY_TEXTS]
     words = [[w.decode("utf-8") for w in sentence] for sentence in split_words(texts).to_list()]

@@ -22,7 +22,7 @@ import tensorflow as tf
 
 from albert_tf.deploy.classifier_graph import probabilities_function
 from albert_tf.errors import UserError
-from albert_tf.tagging.pipeline import INPUT_NAMES, WordPredictions, gather_word_rows
+from albert_tf.text.token_pipeline import INPUT_NAMES, WordPredictions, gather_word_rows
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def tagger_tflite_parity(tagger, artifact, mode: str, sentences=None) -> dict:
     """
     from albert_tf.deploy.parity import tolerance_for
     from albert_tf.deploy.tflite_runner import TFLiteRunner
-    from albert_tf.tagging.pipeline import predict_words
+    from albert_tf.text.token_pipeline import predict_words
 
     words = parity_words(PARITY_SENTENCES if sentences is None else sentences)
     keras_predictions = predict_words(tagger, words)
@@ -161,7 +161,7 @@ def word_tagging_function(tagger, tag_names, network=None):
 
 def saved_model_word_parity(tagger, folder, sentences=None) -> dict:
     """Share of words the SavedModel's `serving_default` tags as the Keras tagger does."""
-    from albert_tf.tagging.pipeline import predict_words
+    from albert_tf.text.token_pipeline import predict_words
 
     sentences = list(PARITY_SENTENCES if sentences is None else sentences)
     served = tf.saved_model.load(str(folder)).signatures["serving_default"]

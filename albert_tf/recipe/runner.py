@@ -132,7 +132,7 @@ def stage_student(ctx: RunContext, resume: bool) -> dict:
     teacher, names = ctx.load("teacher")
     student = build_student(teacher, ctx.recipe.student,
                             texts=ctx.adapter.texts(ctx.splits.train))
-    ctx.adapter.save(student, ctx.model_dir("student"), names)
+    ctx.adapter.save(student, ctx.model_dir("student"), names, overwrite=True)
     return {"init": asdict(ctx.recipe.student), **count_parameters(student)}
 
 
@@ -144,7 +144,7 @@ def stage_distill(ctx: RunContext, resume: bool) -> dict:
     student, metrics = ctx.adapter.distill(teacher, student, ctx.splits, ctx.recipe.distill,
                                            ctx.folder("distill") / "work", resume, 2,
                                            data_spec=ctx.recipe.data)
-    ctx.adapter.save(student, ctx.model_dir("distill"), names)
+    ctx.adapter.save(student, ctx.model_dir("distill"), names, overwrite=True)
     return metrics
 
 
@@ -162,7 +162,7 @@ def stage_prune(ctx: RunContext, resume: bool) -> dict:
         pruned, metrics["recovery"] = adapter.distill(
             parent, pruned, ctx.splits, section.recover, ctx.folder("prune") / "recover",
             resume, 2, data_spec=ctx.recipe.data)
-    adapter.save(pruned, ctx.model_dir("prune"), names)
+    adapter.save(pruned, ctx.model_dir("prune"), names, overwrite=True)
     return metrics
 
 

@@ -5,10 +5,13 @@
   carries the word's tag; the rest are masked out of loss and metrics).
 * `load_tagged("brown-corpus" | CoNLL path)`, `read_conll`: data.
 * `tagging_report`, `entity_scores`, `bio_entities`: token accuracy, seqeval-style entity F1.
-* `finetune_tagger`, `run_tag_finetune_job`, `predict_words`, `evaluate_tagger`.
-* `distill_tagger` (per-token soft labels). Pruning (`albert_tf.compress.prune.prune`) and
-  export (`albert_tf.deploy.export_tflite`: per-token outputs; `export_saved_model`: raw
-  text -> word tags) are the text classifiers' own, for taggers too.
+* `load_tagging_splits` (`albert_tf.data.tagging_splits`), `run_tag_finetune_job`
+  (`albert_tf.train.job`), `predict_words`, `evaluate_tagger` (`albert_tf.text.token_pipeline`).
+* Fine-tuning, distillation, pruning and export are the text classifiers' own, for taggers
+  too: `albert_tf.finetune` / `albert_tf.distill` (`TokenDistillConfig` is `DistillConfig`
+  with the tagging defaults), `albert_tf.compress.prune.prune`, and
+  `albert_tf.deploy.export_tflite` (per-token outputs) / `export_saved_model` (raw text ->
+  word tags).
 
 Modules that need TensorFlow are imported lazily, so the CLI parses arguments quickly.
 """
@@ -31,16 +34,14 @@ _EXPORTS = {
     "save_token_classifier": "albert_tf.tagging.model",
     "load_token_classifier": "albert_tf.tagging.model",
     "load_tag_names": "albert_tf.tagging.model",
-    "make_tagging_dataset": "albert_tf.tagging.pipeline",
-    "predict_words": "albert_tf.tagging.pipeline",
-    "evaluate_tagger": "albert_tf.tagging.pipeline",
+    "make_tagging_dataset": "albert_tf.text.token_pipeline",
+    "predict_words": "albert_tf.text.token_pipeline",
+    "evaluate_tagger": "albert_tf.text.token_pipeline",
     "TaggingDataSpec": "albert_tf.tagging.config",
     "TagFinetuneJob": "albert_tf.tagging.config",
-    "finetune_tagger": "albert_tf.tagging.train",
-    "load_tagging_splits": "albert_tf.tagging.train",
-    "run_tag_finetune_job": "albert_tf.tagging.train",
-    "TokenDistillConfig": "albert_tf.tagging.distill",
-    "distill_tagger": "albert_tf.tagging.distill",
+    "load_tagging_splits": "albert_tf.data.tagging_splits",
+    "run_tag_finetune_job": "albert_tf.train.job",
+    "TokenDistillConfig": "albert_tf.tagging.config",
     "split_words": "albert_tf.deploy.tagging_graph",
 }
 

@@ -1,13 +1,13 @@
 """Settings of the tagging stages: `TaggingDataSpec`, `TagFinetuneJob` and
-`TokenDistillConfig` (validated when constructed); pruning takes `compress.prune.PruneConfig`,
-like text classifiers. Kept apart from the training
+`TokenDistillConfig` (the shared `DistillConfig` with tagging defaults); pruning takes
+`compress.prune.PruneConfig`, like text classifiers. Kept apart from the training
 code so that the CLI and the recipe schema read them without starting TensorFlow."""
 
 from __future__ import annotations
 
 import dataclasses
 
-from albert_tf.errors import UserError, check_finite_numbers
+from albert_tf.compress.distill.config import DistillConfig
 from albert_tf.train.config import FinetuneConfig, Precision
 
 
@@ -70,42 +70,17 @@ class TagFinetuneJob:
 
 
 @dataclasses.dataclass
-class TokenDistillConfig:
-    """Distillation settings.
+class TokenDistillConfig(DistillConfig):
+    """`DistillConfig` with the tagging defaults (`albert-tf tag distill`, a tagging recipe's
+    `distill:` section): the one distiller, per-token soft labels (`T² · KL` at each word's
+    first sub-token) and the true tags; hidden-state and attention transfer work as for
+    text classifiers (teacher and student share the tokenizer). Augmentation sources are for
+    text classifiers only.
 
     Args:
-        epochs: passes over the training sentences.
-        batch_size: sentences per step.
-        learning_rate: peak AdamW learning rate (warm-up, then linear decay).
-        temperature: softening temperature T of both distributions.
-        alpha: weight of the soft-label term; `1 - alpha` weighs the true tags.
-        weight_decay: AdamW weight decay.
-        warmup_fraction: share of steps spent warming up.
-        seed: shuffle seed.
+        learning_rate: peak AdamW learning rate (taggers start from a fine-tuned or pruned
+            teacher and learn quickly); the other fields are `DistillConfig`'s.
     """
 
-    epochs: int = 3
-    batch_size: int = 32
     learning_rate: float = 1e-3
-    temperature: float = 2.0
-    alpha: float = 0.8
-    weight_decay: float = 0.01
-    warmup_fraction: float = 0.1
-    seed: int = 0
-
-    def __post_init__(self):
-        self.validate()
-
-    def validate(self) -> TokenDistillConfig:
-        check_finite_numbers(self)
-        checks = [("epochs", self.epochs >= 1), ("batch_size", self.batch_size >= 1),
-                  ("learning_rate", self.learning_rate > 0), ("temperature", self.temperature > 0),
-                  ("alpha", 0.0 <= self.alpha <= 1.0), ("weight_decay", self.weight_decay >= 0),
-                  ("warmup_fraction", 0.0 <= self.warmup_fraction < 1.0)]
-        for name, ok in checks:
-            if not ok:
-                raise UserError(f"{name} is out of range. Received: {name}={getattr(self, name)} "
-                                "(epochs, batch_size >= 1; learning_rate, temperature > 0; "
-                                "alpha in [0, 1]; warmup_fraction in [0, 1))")
-        return self
 

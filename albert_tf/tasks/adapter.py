@@ -15,8 +15,19 @@ from albert_tf.data.splits import Splits
 from albert_tf.errors import UserError
 
 
+def require_config(config, expected: type, adapter_name: str):
+    """`config` if it is an `expected`; one clear line otherwise."""
+    if not isinstance(config, expected):
+        raise UserError(f"a {adapter_name} takes a {expected.__name__}. "
+                        f"Received: {type(config).__name__}")
+    return config
+
+
 class TaskAdapter(Protocol):
-    """What a task supplies to the verbs.
+    """What a task supplies to the one fine-tuning loop, the one distiller and the verbs.
+
+    `finetune` and `distill` are written once, here: they ask the task only for its datasets
+    and configuration defaults. Adapters subclass this protocol to inherit them.
 
     Attributes:
         task: the recipe's `task` value ("classification").
@@ -29,6 +40,7 @@ class TaskAdapter(Protocol):
             shown where some row has it.
         report_speedups: the report's speed-up columns, `(key, header)`; the last is the
             speed-up against the teacher's float32 TFLite (what `min_speedup` judges).
+        score_name: the key of its headline score in a `distillation_report`.
     """
 
     task: str
@@ -38,6 +50,7 @@ class TaskAdapter(Protocol):
     accuracy_key: str
     report_metrics: tuple
     report_speedups: tuple
+    score_name: str
 
     def owns_model(self, model) -> bool: ...
 
@@ -45,24 +58,69 @@ class TaskAdapter(Protocol):
 
     def class_count(self, examples) -> int: ...
 
+    def class_names(self, examples) -> list[str]: ...
+
+    def dataset(self, model, examples, batch_size: int, shuffle: bool = False, seed: int = 0):
+        """Training / evaluation batches of `examples` for `model`: `(x, y)`, or
+        `(x, y, sample_weight)` where only some positions are scored."""
+
+    def train_tokenizer(self, examples, path, vocab_size: int, seed: int) -> None:
+        """Train a SentencePiece model on the training split's text into `path`."""
+
+    def build(self, model: str | dict, num_classes: int, tokenizer, sequence_length: int):
+        """A new model of this task (named configuration, preset or saved folder)."""
+
+    def save(self, model, path, class_names, overwrite: bool = False): ...
+
     def load_splits(self, spec) -> Splits: ...
 
     def texts(self, examples) -> list: ...
 
     def load(self, folder) -> tuple: ...
 
-    def save(self, model, folder, label_names) -> None: ...
-
     def finetune_teacher(self, data, model, teacher, run_dir, resume: bool) -> dict: ...
 
-    def finetune(self, model, splits: Splits, config, run_dir, resume: bool, verbose) -> dict: ...
+    def distillation_arrays(self, model, examples, extra_texts=()) -> dict:
+        """`model`'s inputs for `examples` (then `extra_texts`, unlabelled) as numpy arrays,
+        with `labels` (-1: unlabelled) and, where only some positions are scored,
+        `label_weights`."""
+
+    def distillation_lengths(self, arrays: dict):
+        """Each row's real length when batches should be trimmed to it, else None."""
+
+    def check_distillation(self, teacher, student, config) -> None:
+        """Raise `UserError` for a teacher / student / config this task cannot distil."""
+
+    def default_distill_config(self): ...
+
+    def distillation_report(self, model, examples, logits) -> dict:
+        """The task's report of `model` on `examples`, whose logits are `logits`."""
+
+    def finetune(self, model, splits: Splits, config, run_dir, resume: bool, verbose) -> dict:
+        """Fine-tune `model` in place with the one loop (`albert_tf.train.finetune`)."""
+        from albert_tf.train.finetune import finetune
+
+        train_ds = self.dataset(model, splits.train, config.batch_size, shuffle=True,
+                                seed=config.seed)
+        dev_ds = self.dataset(model, splits.dev, config.batch_size)
+        return finetune(model, train_ds, dev_ds, config, run_dir,
+                        train_examples=len(splits.train), resume=resume, verbose=verbose)
 
     def distill(self, teacher, student, splits: Splits, config, run_dir, resume: bool,
-                verbose, data_spec=None) -> tuple: ...
+                verbose, data_spec=None) -> tuple:
+        """Distil with the one distiller (`albert_tf.compress.distill.distill`); `data_spec`
+        supplies the training texts a recipe's distill section may ask for as unlabelled
+        data."""
+        from albert_tf.compress.distill import DistillConfig, distill
+        from albert_tf.compress.distill.augment import requested_unlabelled_texts
+
+        config = require_config(config or self.default_distill_config(), DistillConfig,
+                                self.name)
+        unlabelled = () if data_spec is None else requested_unlabelled_texts(config, data_spec)
+        return distill(teacher, student, splits, config, run_dir=run_dir, resume=resume,
+                       unlabelled_texts=unlabelled, verbose=verbose)
 
     def prune(self, model, splits: Splits | None, config) -> tuple: ...
-
-    def training_batches(self, model, examples, batch_size: int, seed: int = 0): ...
 
     def with_backbone(self, model, backbone): ...
 

@@ -4,18 +4,12 @@
 
 from __future__ import annotations
 
-from albert_tf.errors import UserError
+import numpy as np
+
+from albert_tf.tasks.adapter import TaskAdapter, require_config
 
 # Batch size of scoring and of the pruning stage's data (the stage's own config has none).
 BATCH_SIZE = 32
-
-
-def require_config(config, expected: type, adapter_name: str):
-    """`config` if it is an `expected`; one clear line otherwise."""
-    if not isinstance(config, expected):
-        raise UserError(f"a {adapter_name} takes a {expected.__name__}. "
-                        f"Received: {type(config).__name__}")
-    return config
 
 
 def prune_with_adapter(adapter, model, splits, config):
@@ -26,7 +20,7 @@ def prune_with_adapter(adapter, model, splits, config):
     return prune(model, config, None if splits is None else splits.train)
 
 
-class ClassificationAdapter:
+class ClassificationAdapter(TaskAdapter):
     """Sentence (and sentence-pair) classification."""
 
     task = "classification"
@@ -38,6 +32,7 @@ class ClassificationAdapter:
     report_metrics = (("ece", "ECE", "{:.3f}"),)
     report_speedups = (("speedup_vs_teacher_saved_model", "speed-up vs teacher SavedModel"),
                        ("speedup_vs_teacher_tflite", "speed-up vs teacher TFLite"))
+    score_name = "accuracy"
 
     def owns_model(self, model) -> bool:
         import keras_hub
@@ -67,11 +62,6 @@ class ClassificationAdapter:
         model = load_classifier(folder)
         return model, load_label_names(folder, model.num_classes)
 
-    def save(self, model, folder, label_names) -> None:
-        from albert_tf.models import save_classifier
-
-        save_classifier(model, folder, label_names, overwrite=True)
-
     def finetune_teacher(self, data, model, teacher, run_dir, resume) -> dict:
         """Build and fine-tune a recipe's teacher (`TeacherSection`) on `data`; the metrics a
         run keeps."""
@@ -85,35 +75,58 @@ class ClassificationAdapter:
         return {k: metrics[k] for k in ("parameters", "parameters_without_token_embedding",
                                         "train_examples_per_second", "dev", "test")}
 
-    def finetune(self, model, splits, config, run_dir, resume, verbose) -> dict:
+    def class_names(self, examples) -> list[str]:
+        return list(examples.label_names or [])
+
+    def dataset(self, model, examples, batch_size, shuffle=False, seed=0):
         from albert_tf.text import make_dataset
-        from albert_tf.train.finetune import finetune
 
-        train_ds = make_dataset(splits.train, model.preprocessor, config.batch_size,
-                                shuffle=True, seed=config.seed)
-        dev_ds = make_dataset(splits.dev, model.preprocessor, config.batch_size)
-        return finetune(model, train_ds, dev_ds, config, run_dir,
-                        train_examples=len(splits.train), resume=resume, verbose=verbose)
+        return make_dataset(examples, model.preprocessor, batch_size, shuffle=shuffle, seed=seed)
 
-    def distill(self, teacher, student, splits, config, run_dir, resume, verbose,
-                data_spec=None):
-        from albert_tf.compress.distill import DistillConfig, distill
-        from albert_tf.compress.distill.augment import requested_unlabelled_texts
+    def train_tokenizer(self, examples, path, vocab_size, seed):
+        from albert_tf.text import train_sentencepiece
 
-        config = require_config(config or DistillConfig(), DistillConfig, self.name)
-        # A recipe's distill section may ask for its data's training texts as unlabelled data.
-        unlabelled = () if data_spec is None else requested_unlabelled_texts(config, data_spec)
-        return distill(teacher, student, splits, config, run_dir=run_dir, resume=resume,
-                       unlabelled_texts=unlabelled, verbose=verbose)
+        texts = list(examples.texts) + list(examples.pairs or [])
+        train_sentencepiece(texts, path, vocab_size=vocab_size, seed=seed)
+
+    def build(self, model, num_classes, tokenizer, sequence_length):
+        from albert_tf.models import build_classifier
+
+        return build_classifier(model, num_classes=num_classes, tokenizer=tokenizer,
+                                sequence_length=sequence_length)
+
+    def save(self, model, path, class_names, overwrite=False):
+        from albert_tf.models import save_classifier
+
+        return save_classifier(model, path, class_names or None, overwrite=overwrite)
+
+    def distillation_arrays(self, model, examples, extra_texts=()):
+        from albert_tf.text import tokenize
+
+        pairs = None if examples.pairs is None else list(examples.pairs)
+        arrays = tokenize(model.preprocessor, list(examples.texts) + list(extra_texts), pairs)
+        arrays["labels"] = np.concatenate([np.asarray(examples.labels, np.int32),
+                                           np.full(len(extra_texts), -1, np.int32)])
+        return arrays
+
+    def distillation_lengths(self, arrays):
+        return None  # sentences are short next to the teacher: one shape, one trace
+
+    def check_distillation(self, teacher, student, config):
+        pass  # any two classifiers of the same classes: soft labels need no shared tokenizer
+
+    def default_distill_config(self):
+        from albert_tf.compress.distill import DistillConfig
+
+        return DistillConfig()
+
+    def distillation_report(self, model, examples, logits):
+        from albert_tf.classification_metrics import classification_report
+
+        return classification_report(examples.labels, logits, self.class_names(examples) or None)
 
     def prune(self, model, splits, config):
         return prune_with_adapter(self, model, splits, config)
-
-    def training_batches(self, model, examples, batch_size, seed=0):
-        """Shuffled, tokenised `(x, labels)` batches (fine-tuning, Taylor importance)."""
-        from albert_tf.text import make_dataset
-
-        return make_dataset(examples, model.preprocessor, batch_size, shuffle=True, seed=seed)
 
     def with_backbone(self, model, backbone):
         """A classifier like `model` on `backbone` (e.g. structurally pruned), head kept."""

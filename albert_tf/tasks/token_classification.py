@@ -1,15 +1,19 @@
 """The token classification side of the task adapter: albert_tf `TokenClassifier`s on
-`TaggedSentences`, through the tagging package (`tagging/train.py`, `distill.py`,
-`pipeline.py`), the one prune stage (`compress/prune`), the one TFLite / SavedModel exporter
-(`deploy/`, with the tagger's signatures in `deploy/tagging_graph.py`) and the edge kit's
-tagging bundle."""
+`TaggedSentences`. Fine-tuning and distillation are the shared ones (`train/finetune.py`,
+`compress/distill/distiller.py`) on the batches of `text/token_pipeline.py`; pruning is the one
+prune stage (`compress/prune`), export the one TFLite / SavedModel exporter (`deploy/`, with
+the tagger's signatures in `deploy/tagging_graph.py`) and the edge kit's tagging bundle."""
 
 from __future__ import annotations
 
-from albert_tf.tasks.classification import prune_with_adapter, require_config
+import numpy as np
+
+from albert_tf.errors import UserError
+from albert_tf.tasks.adapter import TaskAdapter
+from albert_tf.tasks.classification import prune_with_adapter
 
 
-class TokenClassificationAdapter:
+class TokenClassificationAdapter(TaskAdapter):
     """Tagging words (POS, NER): one tag per word, read at its first sub-token."""
 
     task = "token-classification"
@@ -20,6 +24,7 @@ class TokenClassificationAdapter:
     # Report columns beyond accuracy: (results key, header, format); speed-ups: (key, header).
     report_metrics = (("entity_f1", "entity F1", "{:.4f}"), ("ece", "ECE", "{:.3f}"))
     report_speedups = (("speedup", "speed-up"),)
+    score_name = "token_accuracy"
 
     def owns_model(self, model) -> bool:
         from albert_tf.tagging.model import TokenClassifier
@@ -35,7 +40,7 @@ class TokenClassificationAdapter:
         return len(examples.tag_names)
 
     def load_splits(self, spec):
-        from albert_tf.tagging.train import load_tagging_splits
+        from albert_tf.data.tagging_splits import load_tagging_splits
 
         return load_tagging_splits(spec)
 
@@ -49,15 +54,11 @@ class TokenClassificationAdapter:
         tagger = load_token_classifier(folder)
         return tagger, load_tag_names(folder, tagger.num_classes)
 
-    def save(self, model, folder, label_names) -> None:
-        from albert_tf.tagging.model import save_token_classifier
-
-        save_token_classifier(model, folder, label_names, overwrite=True)
-
     def finetune_teacher(self, data, model, teacher, run_dir, resume) -> dict:
         """Build and fine-tune a recipe's teacher tagger (`TeacherSection`) on `data`; the
         metrics a run keeps."""
-        from albert_tf.tagging.train import TagFinetuneJob, run_tag_finetune_job
+        from albert_tf.tagging.config import TagFinetuneJob
+        from albert_tf.train.job import run_tag_finetune_job
 
         job = TagFinetuneJob(data=data, model=model, tokenizer=teacher.tokenizer,
                              vocab_size=teacher.vocab_size,
@@ -70,31 +71,84 @@ class TokenClassificationAdapter:
                 "test_token_accuracy": metrics["test"]["token_accuracy"],
                 "majority_tag_accuracy": metrics["test"]["majority_tag_accuracy"]}
 
-    def finetune(self, model, splits, config, run_dir, resume, verbose) -> dict:
-        from albert_tf.tagging.train import finetune_tagger
+    def class_names(self, examples) -> list[str]:
+        return list(examples.tag_names)
 
-        return finetune_tagger(model, splits.train, splits.dev, config, run_dir, resume=resume,
-                               verbose=verbose)
+    def dataset(self, model, examples, batch_size, shuffle=False, seed=0):
+        from albert_tf.text.token_pipeline import make_tagging_dataset
 
-    def distill(self, teacher, student, splits, config, run_dir, resume, verbose,
-                data_spec=None):
+        return make_tagging_dataset(examples, model.preprocessor, batch_size, shuffle=shuffle,
+                                    seed=seed)
+
+    def train_tokenizer(self, examples, path, vocab_size, seed):
+        from albert_tf.text.sentencepiece_model import (
+            train_character_sentencepiece,
+            train_sentencepiece,
+            words_are_characters,
+        )
+
+        if words_are_characters(examples.words):
+            # Character-level data (Chinese NER): one piece per character, no `▁` before each.
+            train_character_sentencepiece(examples.words, path, vocab_size=vocab_size, seed=seed)
+        else:
+            train_sentencepiece([" ".join(words) for words in examples.words], path,
+                                vocab_size=vocab_size, seed=seed)
+
+    def build(self, model, num_classes, tokenizer, sequence_length):
+        from albert_tf.tagging.model import build_token_classifier
+
+        return build_token_classifier(model, num_classes, tokenizer=tokenizer,
+                                      sequence_length=sequence_length)
+
+    def save(self, model, path, class_names, overwrite=False):
+        from albert_tf.tagging.model import save_token_classifier
+
+        return save_token_classifier(model, path, class_names, overwrite=overwrite)
+
+    def distillation_arrays(self, model, examples, extra_texts=()):
+        from albert_tf.text.token_pipeline import align_arrays
+
+        if len(extra_texts):
+            raise UserError("a token classifier distils on tagged sentences only: drop the "
+                            "unlabelled texts and augment_sources")
+        arrays = align_arrays(examples, model.preprocessor)
+        # Each word's first sub-token scores 1, whatever the fine-tuning weights' scale.
+        arrays["label_weights"] = (arrays["label_weights"] > 0).astype(np.float32)
+        return arrays
+
+    def distillation_lengths(self, arrays):
+        # Padding is most of a tagging batch: batch similar lengths, trim to the longest.
+        return arrays["padding_mask"].sum(axis=1)
+
+    def check_distillation(self, teacher, student, config):
+        if config.augment_sources:
+            raise UserError("augmentation adds unlabelled sentences for text classifiers; a "
+                            "token classifier distils on its tagged sentences: drop "
+                            f"augment_sources. Received: {list(config.augment_sources)}")
+        t, s = teacher.preprocessor, student.preprocessor
+        if t is None or s is None:
+            raise UserError("teacher and student need their preprocessors (saved taggers keep "
+                            "them)")
+        if t.tokenizer.get_vocabulary() != s.tokenizer.get_vocabulary():
+            raise UserError("per-token distillation needs the teacher's tokenizer in the "
+                            "student (sub-token positions must line up): build the student "
+                            "with the teacher's tokenizer, or prune the teacher into the student")
+        if t.sequence_length != s.sequence_length:
+            raise UserError(f"teacher and student sequence lengths differ "
+                            f"({t.sequence_length} vs {s.sequence_length}): they must match")
+
+    def default_distill_config(self):
         from albert_tf.tagging.config import TokenDistillConfig
-        from albert_tf.tagging.distill import distill_tagger
 
-        config = require_config(config or TokenDistillConfig(), TokenDistillConfig, self.name)
-        return distill_tagger(teacher, student, splits.train, splits.dev, config,
-                              run_dir=run_dir, resume=resume, verbose=verbose)
+        return TokenDistillConfig()
+
+    def distillation_report(self, model, examples, logits):
+        from albert_tf.text.token_pipeline import evaluate_tagger
+
+        return evaluate_tagger(model, examples)  # word level, like `evaluate`
 
     def prune(self, model, splits, config):
         return prune_with_adapter(self, model, splits, config)
-
-    def training_batches(self, model, examples, batch_size, seed=0):
-        """Shuffled, aligned `(x, token labels, weights)` batches: only each word's first
-        sub-token is weighted (fine-tuning, Taylor importance)."""
-        from albert_tf.tagging.pipeline import make_tagging_dataset
-
-        return make_tagging_dataset(examples, model.preprocessor, batch_size, shuffle=True,
-                                    seed=seed)
 
     def with_backbone(self, model, backbone):
         """A tagger like `model` on `backbone` (e.g. structurally pruned), head kept."""
@@ -108,7 +162,6 @@ class TokenClassificationAdapter:
     def check_tflite(self, config) -> None:
         """Token ids in, without calibration (see `tagging_graph.TAGGER_TFLITE_MODES`)."""
         from albert_tf.deploy.tagging_graph import TAGGER_TFLITE_MODES
-        from albert_tf.errors import UserError
 
         if config.mode not in TAGGER_TFLITE_MODES:
             raise UserError(f"unknown tagger TFLite mode {config.mode!r}: expected one of "
@@ -126,14 +179,13 @@ class TokenClassificationAdapter:
     def serving_graph(self, model, network, label_names, text_pairs):
         """Raw sentences in, word-level tags out (`tagging_graph`)."""
         from albert_tf.deploy.tagging_graph import tagger_serving_graph
-        from albert_tf.errors import UserError
 
         if text_pairs:
             raise UserError("a token classifier tags one sentence at a time: no text_pairs")
         return tagger_serving_graph(model, network, label_names)
 
     def evaluate(self, model, examples) -> dict:
-        from albert_tf.tagging.pipeline import evaluate_tagger
+        from albert_tf.text.token_pipeline import evaluate_tagger
 
         return evaluate_tagger(model, examples)
 

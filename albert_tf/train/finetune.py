@@ -1,5 +1,8 @@
-"""Fine-tune a text classifier: AdamW, linear warm-up and decay, clipping, early stopping on
-dev, a checkpoint every epoch and resume, mixed precision and XLA switches, TensorBoard logs."""
+"""The one fine-tuning loop, for every task: AdamW, linear warm-up and decay, clipping, early
+stopping on dev, a checkpoint every epoch and resume, mixed precision and XLA switches,
+TensorBoard logs. What differs between tasks is in the batches the task adapter builds
+(`albert_tf.tasks`): a token classifier's carry sample weights that score each word's first
+sub-token only, which the loss and the (weighted) accuracy both follow."""
 
 import logging
 import math
@@ -72,10 +75,11 @@ def finetune(model, train_ds, dev_ds, config: FinetuneConfig, run_dir: str | os.
     """Fine-tune `model` in place and return the training summary.
 
     Args:
-        model: a keras-hub text classifier, built inside the distribution strategy's scope
-            and under the chosen dtype policy.
-        train_ds: tokenised, shuffled `(x, y)` batches (`albert_tf.text.make_dataset`).
-        dev_ds: tokenised `(x, y)` batches for early stopping.
+        model: a keras-hub text classifier or an albert_tf token classifier, built inside the
+            distribution strategy's scope and under the chosen dtype policy.
+        train_ds: tokenised, shuffled `(x, y)` or `(x, y, sample_weight)` batches (the task
+            adapter's `dataset`: `albert_tf.text.make_dataset`, `make_tagging_dataset`).
+        dev_ds: the same kind of batches for early stopping.
         config: `FinetuneConfig`.
         run_dir: folder for `checkpoints/` and TensorBoard `logs/`.
         train_examples: number of training examples (for the schedule and throughput).
@@ -102,7 +106,9 @@ def finetune(model, train_ds, dev_ds, config: FinetuneConfig, run_dir: str | os.
         model.compile(
             optimizer=make_optimizer(config, total_steps),
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+            # Weighted: batches without sample weights score every example, as plain metrics
+            # would; a tagger's score only the positions that carry a word's tag.
+            weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
             jit_compile=config.jit_compile,
         )
     state = TrainingState()

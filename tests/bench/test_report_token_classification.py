@@ -80,7 +80,7 @@ def test_a_pos_report_has_no_entity_columns_and_plots_token_accuracy():
 
 def test_token_level_ece_leaves_truncated_words_out():
     from albert_tf.tagging.examples import TaggedSentences
-    from albert_tf.tagging.pipeline import WordPredictions
+    from albert_tf.text.token_pipeline import WordPredictions
 
     test = TaggedSentences([["a", "b"], ["c"]], [[0, 1], [1]], ["X", "Y"], "demo")
     # word a: 0.9 on X (right), b: 0.6 on X (wrong), c: truncated (its row is zeros)

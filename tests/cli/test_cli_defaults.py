@@ -11,6 +11,7 @@ import pytest
 
 from albert_tf.cli import build_parser, main
 from albert_tf.cli.config_flags import add_config_flags, config_from_args, field_help
+from albert_tf.cli.tag import TAG_DISTILL_SKIPPED
 from albert_tf.compress.distill.config import DistillConfig
 from albert_tf.compress.prune.config import (
     PruneConfig,
@@ -67,7 +68,7 @@ CONFIGS = [
     (("pretrain",), PretrainConfig, set()),
     (("pretrain",), PretrainJob, {"train"}),
     (("tag", "finetune"), FinetuneConfig, {"seed"}),
-    (("tag", "distill"), TokenDistillConfig, {"seed"}),
+    (("tag", "distill"), TokenDistillConfig, TAG_DISTILL_SKIPPED),
     (("tag", "prune"), StructuredPruneConfig, set()),
     (("tag", "prune"), UnstructuredPruneConfig, set()),
     (("tag", "prune"), PruneConfig, {"structured", "unstructured"}),
@@ -252,8 +253,8 @@ def test_job_and_data_flags_set_their_fields(parser):
 
 
 def test_job_dataclasses_keep_their_old_homes():
-    from albert_tf.tagging.train import TagFinetuneJob as tag_job
-    from albert_tf.tagging.train import TaggingDataSpec as tag_spec
+    from albert_tf.tagging.config import TagFinetuneJob as tag_job
+    from albert_tf.tagging.config import TaggingDataSpec as tag_spec
     from albert_tf.train.job import FinetuneJob as job
 
     assert (job, tag_job, tag_spec) == (FinetuneJob, TagFinetuneJob, TaggingDataSpec)

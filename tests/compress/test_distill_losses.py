@@ -45,6 +45,27 @@ def test_soft_label_loss_is_temperature_squared_kl():
         pytest.approx(0.0, abs=1e-6)
 
 
+def test_per_token_logit_losses_count_only_the_weighted_positions():
+    from albert_tf.compress.distill.losses import hard_label_loss
+
+    rng = np.random.default_rng(0)
+    teacher = rng.normal(size=(1, 3, 4)).astype("float32")
+    student = rng.normal(size=(1, 3, 4)).astype("float32")
+    labels = np.array([[2, 0, 1]], "int32")
+    weights = np.array([[1.0, 0.0, 1.0]], "float32")  # a tagger's first sub-tokens
+    changed = student.copy()
+    changed[0, 1] += 5.0  # an unweighted position may change freely
+    soft = SoftLabelDistillation(2.0)
+    a = value(soft.compute_loss(teacher, student, weights=weights))
+    assert a == pytest.approx(value(soft.compute_loss(teacher, changed, weights=weights)))
+    log_t, log_s = numpy_log_softmax(teacher[0] / 2), numpy_log_softmax(student[0] / 2)
+    kl = np.sum(np.exp(log_t) * (log_t - log_s), axis=-1)
+    assert a == pytest.approx(4.0 * (kl[0] + kl[2]) / 2, rel=1e-5)
+    ce = -numpy_log_softmax(student[0])[np.arange(3), labels[0]]
+    assert value(hard_label_loss(labels, changed, weights)) == \
+        pytest.approx((ce[0] + ce[2]) / 2, rel=1e-5)
+
+
 def test_hidden_state_loss_counts_only_real_tokens():
     rng = np.random.default_rng(1)
     teacher = rng.normal(size=(2, 5, 4)).astype("float32")

@@ -170,7 +170,7 @@ def test_kit_tags_words_like_the_keras_tagger(tag_kit, tag_bundles, sentencepiec
                                               wordpiece_tagger, kind):
     from albert_tf.deploy import TFLiteRunner
     from albert_tf.deploy.tagging_graph import tflite_word_predictions
-    from albert_tf.tagging.pipeline import predict_words
+    from albert_tf.text.token_pipeline import predict_words
 
     tagger = {"sentencepiece": sentencepiece_tagger, "wordpiece": wordpiece_tagger}[kind]
     edge = tag_kit.EdgeTagger(tag_bundles[kind]["path"])

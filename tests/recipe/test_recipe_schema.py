@@ -157,8 +157,7 @@ def test_the_shipped_recipes_map_onto_the_tagging_configs():
     from albert_tf.compress.distill.student import StudentInit
     from albert_tf.compress.prune import PruneConfig
     from albert_tf.recipe.schema import Recipe
-    from albert_tf.tagging.distill import TokenDistillConfig
-    from albert_tf.tagging.train import TaggingDataSpec
+    from albert_tf.tagging.config import TaggingDataSpec, TokenDistillConfig
 
     recipe = load_recipe(TINY_TAGGING)
     assert isinstance(recipe, Recipe) and recipe.task == "token-classification"

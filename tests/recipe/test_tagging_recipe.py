@@ -46,7 +46,7 @@ def test_every_stage_runs_in_order_and_the_report_scores_each_artifact(run_dir):
     prune = manifests["prune"]["metrics"]
     assert prune["parameters_after"] < prune["parameters_before"]
     distill = manifests["distill"]["metrics"]
-    assert distill["student_parameters"] == prune["parameters_after"]
+    assert distill["parameters"]["student"]["parameters"] == prune["parameters_after"]
 
     results = json.loads((run_dir / "report" / "results.json").read_text())
     rows = {row["artifact"]: row for row in results["artifacts"]}

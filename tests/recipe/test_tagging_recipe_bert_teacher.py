@@ -30,7 +30,7 @@ def bert_preset(tmp_path_factory):
     import keras
     import keras_hub
 
-    from albert_tf.tagging.train import TaggingDataSpec, load_tagging_splits
+    from albert_tf.tagging import TaggingDataSpec, load_tagging_splits
 
     keras.utils.set_random_seed(0)
     train = load_tagging_splits(TaggingDataSpec(source="brown-corpus", train_limit=2000))[0]
@@ -88,7 +88,7 @@ def test_a_wordpiece_teacher_is_albertized_distilled_exported_and_reported(run_d
     assert len(student.backbone.transformer_layers) == 1
     assert manifests["student"]["metrics"]["parameters"] < \
         manifests["teacher"]["metrics"]["parameters"]
-    assert manifests["distill"]["metrics"]["student_parameters"] == \
+    assert manifests["distill"]["metrics"]["parameters"]["student"]["parameters"] == \
         manifests["student"]["metrics"]["parameters"]
     # The raw-text SavedModel tokenises with WordPiece in the graph and tags like Keras.
     saved = manifests["export"]["metrics"]["artifacts"]["saved_model"]

@@ -10,7 +10,7 @@ SEQUENCE_LENGTH = 48
 @pytest.fixture(scope="session")
 def brown_splits():
     """Real Brown sentences (universal tags): 300 train, 60 dev, 60 test from the seed-0 split."""
-    from albert_tf.tagging.train import TaggingDataSpec, load_tagging_splits
+    from albert_tf.tagging import TaggingDataSpec, load_tagging_splits
 
     return load_tagging_splits(TaggingDataSpec(source="brown-corpus", train_limit=300,
                                                dev_limit=60, test_limit=60))
@@ -19,7 +19,7 @@ def brown_splits():
 @pytest.fixture(scope="session")
 def brown_spm(tmp_path_factory):
     """An 800-piece SentencePiece model trained on 2,000 Brown training sentences."""
-    from albert_tf.tagging.train import TaggingDataSpec, load_tagging_splits
+    from albert_tf.tagging import TaggingDataSpec, load_tagging_splits
     from albert_tf.text import train_sentencepiece
 
     train = load_tagging_splits(TaggingDataSpec(source="brown-corpus", train_limit=2000))[0]
@@ -43,16 +43,16 @@ def trained_tagger(tmp_path_factory, brown_splits, tiny_tagger_factory):
     """The tiny tagger fine-tuned on the Brown subset, saved; `(tagger, folder, summary)`."""
     import keras
 
+    import albert_tf
     from albert_tf.tagging.model import save_token_classifier
-    from albert_tf.tagging.train import finetune_tagger
     from albert_tf.train.config import FinetuneConfig
 
     keras.utils.set_random_seed(0)
-    train, dev, _ = brown_splits
     tagger = tiny_tagger_factory()
     run_dir = tmp_path_factory.mktemp("tag_run")
-    summary = finetune_tagger(tagger, train, dev,
-                              FinetuneConfig(epochs=5, batch_size=16, learning_rate=3e-3,
-                                             patience=0), run_dir, verbose=0)
-    folder = save_token_classifier(tagger, run_dir / "model", train.tag_names)
-    return tagger, folder, summary
+    # The one fine-tuning loop, through the token classification adapter.
+    _, metrics = albert_tf.finetune(tagger, brown_splits,
+                                    FinetuneConfig(epochs=5, batch_size=16, learning_rate=3e-3,
+                                                   patience=0), run_dir=run_dir, verbose=0)
+    folder = save_token_classifier(tagger, run_dir / "model", brown_splits.train.tag_names)
+    return tagger, folder, metrics["training"]

@@ -70,7 +70,7 @@ def test_empty_word_becomes_unknown(preprocessor):
 
 
 def test_predictions_map_back_to_words():
-    from albert_tf.tagging.pipeline import gather_word_rows
+    from albert_tf.text.token_pipeline import gather_word_rows
 
     probabilities = np.zeros((1, 6, 3), np.float32)
     probabilities[0, 1, 2] = 1  # word 0
@@ -82,7 +82,7 @@ def test_predictions_map_back_to_words():
 
 
 def test_training_batches_weight_only_first_sub_tokens(preprocessor, brown_splits):
-    from albert_tf.tagging.pipeline import make_tagging_dataset
+    from albert_tf.text.token_pipeline import make_tagging_dataset
 
     train = brown_splits[0].select(range(8))
     x, y, w = next(iter(make_tagging_dataset(train, preprocessor, batch_size=8)))

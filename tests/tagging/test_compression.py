@@ -1,41 +1,22 @@
-"""The compression chain on a tagger: pruning, per-token distillation, TFLite, raw-text SavedModel."""
+"""The compression chain on a tagger: pruning, per-token distillation (the one distiller),
+TFLite, raw-text SavedModel."""
 
 import numpy as np
 import pytest
 
 
-def test_soft_label_loss_ignores_masked_positions():
-    from albert_tf.tagging.distill import token_soft_label_loss
-
-    rng = np.random.default_rng(0)
-    teacher = rng.normal(size=(1, 3, 4)).astype("float32")
-    student = rng.normal(size=(1, 3, 4)).astype("float32")
-    weights = np.array([[1.0, 0.0, 1.0]], "float32")
-    changed = student.copy()
-    changed[0, 1] += 5.0  # a masked position may change freely
-    a = float(token_soft_label_loss(teacher, student, weights, 2.0))
-    b = float(token_soft_label_loss(teacher, changed, weights, 2.0))
-    assert a == pytest.approx(b)
-
-    def kl(t, s):
-        p, q = np.exp(t) / np.exp(t).sum(), np.exp(s) / np.exp(s).sum()
-        return float((p * np.log(p / q)).sum())
-
-    expected = 4.0 * (kl(teacher[0, 0] / 2, student[0, 0] / 2)
-                      + kl(teacher[0, 2] / 2, student[0, 2] / 2)) / 2
-    assert a == pytest.approx(expected, rel=1e-5)
-
-
 def test_structured_pruning_then_distillation(trained_tagger, brown_splits):
+    from albert_tf.compress.distill import distill
     from albert_tf.compress.prune import (
         PruneConfig,
         StructuredPruneConfig,
         UnstructuredPruneConfig,
         prune,
     )
-    from albert_tf.tagging.distill import TokenDistillConfig, distill_tagger
+    from albert_tf.data.splits import Splits
+    from albert_tf.tagging.config import TokenDistillConfig
     from albert_tf.tagging.model import AlbertSlimTokenClassifier
-    from albert_tf.tagging.pipeline import evaluate_tagger
+    from albert_tf.text.token_pipeline import evaluate_tagger
 
     teacher, _, _ = trained_tagger
     train, dev, test = brown_splits
@@ -50,10 +31,12 @@ def test_structured_pruning_then_distillation(trained_tagger, brown_splits):
     original = teacher.output_dense.get_weights()[0]
     np.testing.assert_array_equal(kept[kept != 0], original[kept != 0])
     before = evaluate_tagger(student, dev)["token_accuracy"]
-    student, result = distill_tagger(teacher, student, train, dev,
-                                     TokenDistillConfig(epochs=2, batch_size=16,
-                                                        learning_rate=3e-3), verbose=0)
+    student, result = distill(teacher, student, Splits(train, dev, None),
+                              TokenDistillConfig(epochs=2, batch_size=16, learning_rate=3e-3),
+                              verbose=0)
     assert result["history"][0]["agreement"] > 0
+    assert result["dev"]["student"]["token_accuracy"] == \
+        evaluate_tagger(student, dev)["token_accuracy"]
     after = evaluate_tagger(student, test, majority_tag=train.majority_tag())
     assert after["token_accuracy"] > after["majority_tag_accuracy"]
     assert evaluate_tagger(student, dev)["token_accuracy"] >= before - 0.02
@@ -80,13 +63,16 @@ def test_taylor_importance_and_fine_tuning_on_the_training_sentences(trained_tag
 
 def test_distillation_resumes_after_its_last_finished_epoch(trained_tagger, brown_splits,
                                                             tmp_path):
+    from albert_tf.compress.distill import distill
     from albert_tf.compress.prune import PruneConfig, StructuredPruneConfig, prune
+    from albert_tf.data.splits import Splits
     from albert_tf.errors import UserError
-    from albert_tf.tagging.distill import TokenDistillConfig, distill_tagger
+    from albert_tf.tagging.config import TokenDistillConfig
     from albert_tf.tagging.model import load_token_classifier, save_token_classifier
 
     teacher, _, _ = trained_tagger
     train, dev, _ = brown_splits
+    splits = Splits(train, dev, None)
     parent = tmp_path / "pruned"
     pruned, _ = prune(teacher, PruneConfig(
         structured=StructuredPruneConfig(ffn_fraction=0.5)))
@@ -94,28 +80,28 @@ def test_distillation_resumes_after_its_last_finished_epoch(trained_tagger, brow
     work = tmp_path / "work"
     config = TokenDistillConfig(epochs=2, batch_size=16, learning_rate=3e-3)
     # A run that stopped after its first epoch (what a kill leaves: epoch 1's checkpoint).
-    _, first = distill_tagger(teacher, load_token_classifier(parent), train, dev,
-                              TokenDistillConfig(epochs=1, batch_size=16, learning_rate=3e-3),
-                              run_dir=work, verbose=0)
-    with pytest.raises(UserError, match="already holds a distillation checkpoint"):
-        distill_tagger(teacher, load_token_classifier(parent), train, dev, config,
+    _, first = distill(teacher, load_token_classifier(parent), splits,
+                       TokenDistillConfig(epochs=1, batch_size=16, learning_rate=3e-3),
                        run_dir=work, verbose=0)
-    _, resumed = distill_tagger(teacher, load_token_classifier(parent), train, dev, config,
-                                run_dir=work, resume=True, verbose=0)
+    with pytest.raises(UserError, match="already holds a distillation checkpoint"):
+        distill(teacher, load_token_classifier(parent), splits, config, run_dir=work, verbose=0)
+    _, resumed = distill(teacher, load_token_classifier(parent), splits, config, run_dir=work,
+                         resume=True, verbose=0)
     assert len(resumed["history"]) == 2  # only epoch 2 ran
     assert resumed["history"][0] == first["history"][0]
+    assert resumed["teacher_cache"] == "reused"
     assert [e["epoch"] for e in resumed["history"]] == [1, 2]
 
 
 def test_distillation_needs_the_teachers_tokenizer(trained_tagger, tiny_tagger_factory,
                                                    brown_splits):
+    from albert_tf.compress.distill import distill
     from albert_tf.errors import UserError
-    from albert_tf.tagging.distill import distill_tagger
 
     teacher, _, _ = trained_tagger
     other_length = tiny_tagger_factory(sequence_length=32)
     with pytest.raises(UserError, match="sequence lengths differ"):
-        distill_tagger(teacher, other_length, brown_splits[0], brown_splits[1])
+        distill(teacher, other_length, brown_splits)
 
 
 def test_tflite_per_token_outputs(trained_tagger, brown_splits, tmp_path):
@@ -123,7 +109,7 @@ def test_tflite_per_token_outputs(trained_tagger, brown_splits, tmp_path):
     from albert_tf.deploy import TFLiteRunner, export_tflite
     from albert_tf.deploy.tagging_graph import tflite_word_predictions
     from albert_tf.errors import UserError
-    from albert_tf.tagging.pipeline import INPUT_NAMES, predict_words
+    from albert_tf.text.token_pipeline import INPUT_NAMES, predict_words
 
     tagger, _, _ = trained_tagger
     path = tmp_path / "tagger.tflite"
@@ -151,7 +137,7 @@ def test_raw_text_saved_model_returns_word_tags(trained_tagger, brown_splits, tm
     from albert_tf.deploy import export_saved_model
     from albert_tf.deploy.serving_warmup import replay_warmup_requests
     from albert_tf.deploy.tagging_graph import split_words
-    from albert_tf.tagging.pipeline import predict_words
+    from albert_tf.text.token_pipeline import predict_words
 
     tagger, _, _ = trained_tagger
     names = brown_splits[0].tag_names
@@ -173,3 +159,25 @@ def test_raw_text_saved_model_returns_word_tags(trained_tagger, brown_splits, tm
                                                          out["num_words"].numpy())]
     assert got == expected
     assert out["tags"].numpy()[1][5] == b""  # padding past the sentence's end
+
+
+def test_hidden_state_and_attention_transfer_teach_a_tagger(trained_tagger, brown_splits):
+    from albert_tf.compress.distill import distill
+    from albert_tf.compress.prune import StructuredPruneConfig
+    from albert_tf.data.splits import Splits
+    from albert_tf.tagging.config import TokenDistillConfig
+    from albert_tf.tagging.prune import TagPruneConfig, prune_tagger
+
+    teacher, _, _ = trained_tagger
+    train, dev, _ = brown_splits
+    student, _ = prune_tagger(teacher, TagPruneConfig(
+        structured=StructuredPruneConfig(ffn_fraction=0.5)))  # same heads and width
+    _, metrics = distill(teacher, student, Splits(train.select(range(32)), dev.select(range(16)),
+                                                  None),
+                         TokenDistillConfig(epochs=1, batch_size=16, hidden_weight=1.0,
+                                            attention_weight=1.0), verbose=0)
+    assert metrics["transfer"] == {"hidden_pairs": [[1, 1], [2, 2]],
+                                   "attention_pairs": [[1, 1], [2, 2]]}
+    epoch = metrics["history"][0]
+    assert epoch["hidden_loss"] > 0 and epoch["attention_loss"] > 0
+    assert 0 < metrics["dev"]["student"]["token_accuracy"] <= 1

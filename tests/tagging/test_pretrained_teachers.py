@@ -134,7 +134,7 @@ def test_a_bert_preset_folder_builds_a_bert_tagger_and_long_sequences_are_refuse
 
 
 def test_word_predictions_trim_batches_but_match_the_full_length_model_in_input_order():
-    from albert_tf.tagging.pipeline import INPUT_NAMES, gather_word_rows, predict_words
+    from albert_tf.text.token_pipeline import INPUT_NAMES, gather_word_rows, predict_words
 
     tagger = _randomized(_bert_tagger())
     sentences = [["The", "jury", "praised", "it", "."] * 3, ["over"], [],
@@ -151,19 +151,32 @@ def test_word_predictions_trim_batches_but_match_the_full_length_model_in_input_
         np.testing.assert_allclose(got, want, atol=1e-5)
 
 
-def test_teacher_logits_from_trimmed_batches_equal_the_full_length_ones_where_words_are():
-    from albert_tf.tagging.distill import _with_teacher_logits
+def test_teacher_outputs_from_trimmed_batches_equal_the_full_length_ones_where_words_are(
+        tmp_path):
+    from albert_tf.compress.distill.features import feature_model
+    from albert_tf.compress.distill.teacher_cache import teacher_outputs
     from albert_tf.tagging.examples import TaggedSentences
-    from albert_tf.tagging.pipeline import INPUT_NAMES
+    from albert_tf.tasks.token_classification import TokenClassificationAdapter
+    from albert_tf.text.pipeline import INPUT_NAMES
 
     teacher = _randomized(_bert_tagger())
     sentences = [["The", "jury", "praised", "it", "."] * 2, ["over"], ["it"] * 20,
                  ["Unaffable", "café"]]
     data = TaggedSentences(sentences, [[1] * len(s) for s in sentences], list("ABCDE"), "t")
-    arrays = _with_teacher_logits(teacher, data, batch_size=2)
-    full = keras.ops.convert_to_numpy(
-        teacher({name: arrays[name] for name in INPUT_NAMES}, training=False))
+    adapter = TokenClassificationAdapter()
+    arrays = adapter.distillation_arrays(teacher, data)
+    inputs = {name: arrays[name] for name in INPUT_NAMES}
+    cached = teacher_outputs(teacher, inputs, tmp_path, hidden_indices=[1],
+                             attention_indices=[1], batch_size=2, dtype="float32", verbose=0,
+                             lengths=adapter.distillation_lengths(arrays))
+    full = {k: keras.ops.convert_to_numpy(v) for k, v in
+            feature_model(teacher, [1], [1])(inputs, training=False).items()}
     real = arrays["padding_mask"] > 0
-    np.testing.assert_allclose(arrays["teacher_logits"][real], full[real], atol=1e-5)
+    np.testing.assert_allclose(cached.logits[real], full["logits"][real], atol=1e-5)
+    np.testing.assert_allclose(cached.hidden[1][real], full["hidden_1"][real], atol=1e-5)
+    pairs = real[:, None, :, None] & real[:, None, None, :]  # real query and key positions
+    attention = np.broadcast_to(pairs, full["attention_1"].shape)
+    np.testing.assert_allclose(cached.attention[1][attention], full["attention_1"][attention],
+                               atol=1e-5)
     # The one-word sentence ran in a batch trimmed to 8 positions: nothing computed past them.
-    assert not arrays["teacher_logits"][1, 8:].any()
+    assert not cached.logits[1, 8:].any() and not cached.attention[1][1, :, 8:].any()

@@ -4,7 +4,7 @@ import numpy as np
 
 
 def test_tiny_tagger_beats_the_majority_tag(trained_tagger, brown_splits):
-    from albert_tf.tagging.pipeline import evaluate_tagger
+    from albert_tf.text.token_pipeline import evaluate_tagger
 
     tagger, _, summary = trained_tagger
     train, _, test = brown_splits
@@ -18,7 +18,7 @@ def test_tiny_tagger_beats_the_majority_tag(trained_tagger, brown_splits):
 
 def test_saved_tagger_loads_exactly(trained_tagger, brown_splits):
     from albert_tf.tagging.model import AlbertTokenClassifier, load_tag_names, load_token_classifier
-    from albert_tf.tagging.pipeline import predict_words
+    from albert_tf.text.token_pipeline import predict_words
 
     tagger, folder, _ = trained_tagger
     loaded = load_token_classifier(folder)
@@ -35,11 +35,9 @@ def test_saved_tagger_loads_exactly(trained_tagger, brown_splits):
 def test_finetune_refuses_to_overwrite_a_run(trained_tagger, brown_splits, tmp_path):
     import pytest
 
+    import albert_tf
     from albert_tf.errors import UserError
-    from albert_tf.tagging.train import finetune_tagger
-    from albert_tf.train.config import FinetuneConfig
 
     tagger, folder, _ = trained_tagger
     with pytest.raises(UserError, match="already holds a checkpoint"):
-        finetune_tagger(tagger, brown_splits[0], brown_splits[1], FinetuneConfig(),
-                        folder.parent)
+        albert_tf.finetune(tagger, brown_splits, run_dir=folder.parent)

@@ -7,6 +7,12 @@ ALBERT's shared layer (one layer, several calls); and it has no learned projecti
 different widths and no padding mask. `DistillationModel` keeps its shape (a `keras.Model`
 whose `compute_loss` mixes a student loss with `DistillationLoss` terms, trained by `fit` with
 Keras progress bars and callbacks) and takes the teacher's side from the cache instead.
+
+One distiller for every task: what differs (how examples become model inputs and labels,
+per-token label weights, trimmed batches, the final report) comes from the student's task
+adapter (`albert_tf.tasks`). A token classifier's logits are `(batch, sequence, tags)` and its
+batches carry `label_weights` (each word's first sub-token), which the logit losses, accuracy
+and agreement follow; a sentence classifier's carry none.
 """
 
 from __future__ import annotations
@@ -41,7 +47,9 @@ from albert_tf.compress.distill.losses import (
 from albert_tf.compress.distill.teacher_cache import pad_rows, teacher_outputs
 from albert_tf.compress.distill.tokenization import require_shared_tokenizer, shares_tokenizer
 from albert_tf.errors import UserError
-from albert_tf.text import tokenize
+from albert_tf.tasks.adapter import adapter_for
+from albert_tf.text.pipeline import INPUT_NAMES
+from albert_tf.train.finetune import make_optimizer
 
 logger = logging.getLogger(__name__)
 
@@ -139,8 +147,9 @@ class DistillationModel(keras.Model):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         config = self.config
         logits = y_pred["logits"]
-        soft = self.soft_loss.compute_loss(y["logits"], logits)
-        hard = hard_label_loss(y["labels"], logits)
+        weights = y.get("label_weights")  # a token classifier's scored positions
+        soft = self.soft_loss.compute_loss(y["logits"], logits, weights=weights)
+        hard = hard_label_loss(y["labels"], logits, weights)
         total = config.alpha * soft + (1.0 - config.alpha) * hard
         padding_mask = x["padding_mask"]
         if self.plan.hidden_pairs:
@@ -163,10 +172,11 @@ class DistillationModel(keras.Model):
             self.attention_loss_tracker.update_state(attention)
         self.soft_loss_tracker.update_state(soft)
         self.hard_loss_tracker.update_state(hard)
-        self.accuracy_tracker.update_state(y["labels"], logits)
+        self.accuracy_tracker.update_state(y["labels"], logits, sample_weight=weights)
         agree = keras.ops.equal(keras.ops.argmax(logits, axis=-1),
                                 keras.ops.argmax(y["logits"], axis=-1))
-        self.agreement_tracker.update_state(keras.ops.cast(agree, "float32"))
+        self.agreement_tracker.update_state(keras.ops.cast(agree, "float32"),
+                                            sample_weight=weights)
         return total
 
     @property
@@ -189,22 +199,31 @@ class DevEvaluation(keras.callbacks.Callback):
     Args:
         student: the student classifier.
         inputs: tokenised dev inputs for the student.
-        labels: dev labels.
+        labels: dev labels (a token classifier's: per position).
         teacher_logits: the teacher's dev logits.
         batch_size: examples per prediction batch.
+        weights: None, or the weight of each label (a token classifier's scored positions).
     """
 
-    def __init__(self, student, inputs, labels, teacher_logits, batch_size: int):
+    def __init__(self, student, inputs, labels, teacher_logits, batch_size: int, weights=None):
         super().__init__()
         self.student, self.inputs, self.labels = student, inputs, labels
         self.teacher_predictions = np.argmax(teacher_logits, axis=-1)
         self.batch_size = batch_size
+        self.weights = weights
 
     def on_epoch_end(self, epoch, logs=None):
         predictions = np.argmax(student_logits(self.student, self.inputs, self.batch_size), axis=-1)
         if logs is not None:
-            logs["val_accuracy"] = float(np.mean(predictions == self.labels))
-            logs["val_agreement"] = float(np.mean(predictions == self.teacher_predictions))
+            logs["val_accuracy"] = _mean(predictions == self.labels, self.weights)
+            logs["val_agreement"] = _mean(predictions == self.teacher_predictions, self.weights)
+
+
+def _mean(hits: np.ndarray, weights=None) -> float:
+    """Share of hits, or of the weighted positions' hits."""
+    if weights is None:
+        return float(np.mean(hits))
+    return float(np.sum(hits * weights) / max(float(np.sum(weights)), 1e-9))
 
 
 def student_logits(classifier, inputs: dict[str, np.ndarray], batch_size: int = 64) -> np.ndarray:
@@ -219,68 +238,65 @@ def student_logits(classifier, inputs: dict[str, np.ndarray], batch_size: int = 
     return np.asarray(logits[:count], np.float32)
 
 
-def _splits(data):
-    """(train, dev or None, test or None) from a `Splits`-like object or a `TextExamples`."""
+def _splits(data, adapter):
+    """(train, dev or None, test or None) from a `Splits`-like object or the training
+    examples alone (`TextExamples`, `TaggedSentences`)."""
     if hasattr(data, "train"):
         # Evaluation needs labels: an empty or unlabelled dev / test split is left out.
         parts = [getattr(data, name, None) for name in ("dev", "test")]
         return (data.train,) + tuple(
             p if p is not None and len(p) and getattr(p, "is_labelled", True) else None
             for p in parts)
-    if hasattr(data, "texts"):
+    if adapter.owns_examples(data):
         return data, None, None
-    raise UserError("data must be TextExamples or Splits (with .train and optional .dev, "
+    raise UserError(f"data must be {adapter.examples} or Splits (with .train and optional .dev, "
                     f".test); received {type(data).__name__}")
 
 
-def _split_inputs(teacher, student, examples, shared: bool, cache_folder: Path):
-    """The student's inputs for an evaluation split and the teacher's (cached) logits on it."""
-    pairs = None if examples.pairs is None else list(examples.pairs)
-    inputs = tokenize(student.preprocessor, examples.texts, pairs)
-    teacher_inputs = inputs if shared else tokenize(teacher.preprocessor, examples.texts, pairs)
-    logits = teacher_outputs(teacher, teacher_inputs, cache_folder, batch_size=64, verbose=0).logits
-    return inputs, logits
+def _split_arrays(adapter, teacher, student, examples, shared: bool, cache_folder: Path):
+    """The student's arrays (inputs, labels, weights) for an evaluation split and the
+    teacher's (cached) logits on it."""
+    arrays = adapter.distillation_arrays(student, examples)
+    teacher_inputs = _inputs(arrays if shared else adapter.distillation_arrays(teacher, examples))
+    logits = teacher_outputs(teacher, teacher_inputs, cache_folder, batch_size=64, verbose=0,
+                             lengths=adapter.distillation_lengths(arrays)).logits
+    return arrays, logits
+
+
+def _inputs(arrays: dict) -> dict:
+    return {name: arrays[name] for name in INPUT_NAMES}
 
 
 def _augmentation(config: DistillConfig, unlabelled_texts, train, dev, test) -> list[str]:
-    """Unlabelled texts to add after the training texts (the teacher labels them)."""
+    """Unlabelled texts to add after the training texts (the teacher labels them; the task
+    adapter refuses augmentation where it has no meaning)."""
     if not (config.augment_sources or unlabelled_texts):
         return []
-    if train.pairs is not None:
+    if getattr(train, "pairs", None) is not None:
         raise UserError("augmentation adds single texts, but this task uses text pairs: "
                         "drop the augmentation sources")
     if TRAINING_SPLIT in config.augment_sources and not unlabelled_texts:
         raise UserError("augmentation source training-split needs the training split's texts "
                         "as unlabelled_texts (recipes and `albert-tf distill` pass them)")
-    exclude = [t for part in (train, dev, test) if part is not None for t in part.texts]
+    exclude = [t for part in (train, dev, test) if part is not None
+               for t in getattr(part, "texts", ())]
     return augmentation_texts(config.augment_sources, unlabelled_texts, exclude,
                               config.augment_max_texts, config.augment_min_words, config.seed)
 
 
-def _evaluate(teacher, student, examples, shared: bool, cache_folder: Path, label_names,
+def _evaluate(adapter, teacher, student, examples, shared: bool, cache_folder: Path,
               batch_size: int) -> dict:
-    """Reports of student and teacher on labelled `examples`, and how often they agree."""
-    from albert_tf.classification_metrics import classification_report
-
-    inputs, teacher_logits = _split_inputs(teacher, student, examples, shared, cache_folder)
-    logits = student_logits(student, inputs, batch_size)
-    names = label_names or None
+    """The task's reports of student and teacher on labelled `examples`, and how often they
+    agree (at the scored positions)."""
+    arrays, teacher_logits = _split_arrays(adapter, teacher, student, examples, shared,
+                                           cache_folder)
+    logits = student_logits(student, _inputs(arrays), batch_size)
+    agree = np.argmax(logits, -1) == np.argmax(teacher_logits, -1)
     return {
-        "student": classification_report(examples.labels, logits, names),
-        "teacher": classification_report(examples.labels, teacher_logits, names),
-        "agreement": float(np.mean(np.argmax(logits, -1) == np.argmax(teacher_logits, -1))),
+        "student": adapter.distillation_report(student, examples, logits),
+        "teacher": adapter.distillation_report(teacher, examples, teacher_logits),
+        "agreement": _mean(agree, arrays.get("label_weights")),
     }
-
-
-def _make_optimizer(config: DistillConfig, total_steps: int):
-    from albert_tf.train.schedule import WarmupLinearDecay
-
-    schedule = WarmupLinearDecay(config.learning_rate,
-                                 int(total_steps * config.warmup_fraction), total_steps)
-    optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=config.weight_decay,
-                                       global_clipnorm=config.clip_norm or None)
-    optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
-    return optimizer
 
 
 def _atomic_write_json(path: Path, payload) -> None:
@@ -295,12 +311,15 @@ def distill(teacher, student, data, config: DistillConfig | None = None,
     """Distil `teacher` into `student` (trained in place) and measure the result.
 
     Args:
-        teacher: a keras-hub text classifier with its preprocessor; only run for inference
-            (its weights never change) and only once per text, through the cache.
-        student: a keras-hub text classifier with its preprocessor, e.g. from
-            `build_student` (`scratch`, `truncate`, `albertize`).
+        teacher: a keras-hub text classifier or an albert_tf token classifier with its
+            preprocessor; only run for inference (its weights never change) and only once
+            per example, through the cache.
+        student: a model of the teacher's task with its preprocessor, e.g. from
+            `build_student` (`scratch`, `truncate`, `albertize`) or pruned from the teacher
+            (a token classifier must keep the teacher's tokenizer and sequence length).
         data: `Splits` (train; dev for per-epoch evaluation and choosing the best epoch;
-            test for the final report) or the training `TextExamples` alone.
+            test for the final report) or the training examples alone (`TextExamples`,
+            `TaggedSentences`).
         config: `DistillConfig`; defaults to soft labels with T=2, alpha=0.8.
         run_dir: folder for the teacher cache, checkpoints, the student preset and
             `metrics.json`; a temporary folder when None.
@@ -351,8 +370,10 @@ def _distill_with_sharing(teacher, student, data, config: DistillConfig, run_dir
                                        resume, unlabelled_texts, verbose, teacher_cache=cache)
     gap_after = sharing_gap(student, config.share_groups)
     tied = tie_layers(student, config.share_groups)
+    score_name = adapter_for(student).score_name
     metrics = {"sharing": {"groups": config.share_groups, "gap_before": gap_before,
-                           "gap_after_anneal": gap_after, "anneal": _phase_summary(annealed)}}
+                           "gap_after_anneal": gap_after,
+                           "anneal": _phase_summary(annealed, score_name)}}
     if config.share_tie_epochs:
         tie_config = dataclasses.replace(config, share_groups=0, epochs=config.share_tie_epochs)
         tied, final = _distill_phase(teacher, tied, data, tie_config, run_dir / "tied", resume,
@@ -367,9 +388,9 @@ def _distill_with_sharing(teacher, student, data, config: DistillConfig, run_dir
     return tied, final
 
 
-def _phase_summary(metrics: dict) -> dict:
+def _phase_summary(metrics: dict, score_name: str) -> dict:
     return {k: metrics[k] for k in ("epochs_done", "history", "seconds") if k in metrics} | {
-        name: {"student": metrics[name]["student"]["accuracy"],
+        name: {"student": metrics[name]["student"][score_name],
                "agreement": metrics[name]["agreement"]}
         for name in ("dev", "test") if name in metrics}
 
@@ -383,23 +404,28 @@ def _distill_phase(teacher, student, data, config: DistillConfig, run_dir, resum
         teacher_cache: where the teacher's outputs are cached (default `run_dir/teacher_cache`).
         learn: False measures the student as it is (no optimizer step).
     """
-    from albert_tf.models import count_parameters, save_classifier
+    from albert_tf.models import count_parameters
     from albert_tf.train.checkpoint import CheckpointStore, TrainingState, check_resume_settings
     from albert_tf.train.finetune import EpochCheckpoint
 
     started = time.perf_counter()
-    train, dev, test = _splits(data)
+    adapter = adapter_for(student)
+    train, dev, test = _splits(data, adapter)
     if len(train) == 0:
         raise UserError("no training examples to distil on")
     check_logits_head(teacher, "teacher")
     check_logits_head(student, "student")
+    if not adapter.owns_model(teacher):
+        raise UserError(f"the student is a {adapter.name}, so the teacher must be one too. "
+                        f"Received: {type(teacher).__name__}")
     if teacher.num_classes != student.num_classes:
         raise UserError(f"teacher has {teacher.num_classes} classes and student "
                         f"{student.num_classes}: they must predict the same labels")
-    label_names = list(getattr(train, "label_names", []) or [])
+    label_names = adapter.class_names(train)
     if label_names and len(label_names) != student.num_classes:
         raise UserError(f"the data has {len(label_names)} classes ({label_names}) but the models "
                         f"{student.num_classes}")
+    adapter.check_distillation(teacher, student, config)
     if run_dir is None:
         run_dir = tempfile.mkdtemp(prefix="albert_tf_distill_")
         logger.info("no run folder given: using %s", run_dir)
@@ -418,35 +444,45 @@ def _distill_phase(teacher, student, data, config: DistillConfig, run_dir, resum
         require_shared_tokenizer(teacher, student)
 
     extra = _augmentation(config, unlabelled_texts, train, dev, test)
-    texts = list(train.texts) + extra
-    pairs = None if train.pairs is None else list(train.pairs)
-    student_inputs = tokenize(student.preprocessor, texts, pairs)
-    teacher_inputs = student_inputs if shared else tokenize(teacher.preprocessor, texts, pairs)
+    arrays = adapter.distillation_arrays(student, train, extra)
+    student_inputs = _inputs(arrays)
+    teacher_inputs = (student_inputs if shared
+                      else _inputs(adapter.distillation_arrays(teacher, train, extra)))
+    lengths = adapter.distillation_lengths(arrays)
 
     cache_dir = teacher_cache or run_dir / "teacher_cache"
     cached = teacher_outputs(
         teacher, teacher_inputs, cache_dir / "train",
         hidden_indices=[t for _, t in plan.hidden_pairs],
         attention_indices=[t for _, t in plan.attention_pairs],
-        batch_size=max(config.batch_size, 64), dtype=config.cache_dtype, verbose=verbose)
-    labels = np.concatenate([np.asarray(train.labels, np.int32),
-                             np.full(len(extra), -1, np.int32)])
+        batch_size=max(config.batch_size, 64), dtype=config.cache_dtype, verbose=verbose,
+        lengths=lengths)
+    labels = arrays["labels"]
     unlabelled = labels < 0
     labels[unlabelled] = np.argmax(cached.logits[unlabelled], axis=-1)
     targets = {"labels": labels, "logits": cached.logits}
+    if "label_weights" in arrays:
+        targets["label_weights"] = arrays["label_weights"]
     targets.update({f"hidden_{s}": cached.hidden[t] for s, t in plan.hidden_pairs})
     targets.update({f"attention_{s}": cached.attention[t] for s, t in plan.attention_pairs})
     callbacks = []
     if dev is not None:
-        dev_inputs, dev_teacher_logits = _split_inputs(teacher, student, dev, shared,
+        dev_arrays, dev_teacher_logits = _split_arrays(adapter, teacher, student, dev, shared,
                                                        cache_dir / "dev")
-        callbacks.append(DevEvaluation(student, dev_inputs, np.asarray(dev.labels),
-                                       dev_teacher_logits, max(config.batch_size, 64)))
+        callbacks.append(DevEvaluation(student, _inputs(dev_arrays), dev_arrays["labels"],
+                                       dev_teacher_logits, max(config.batch_size, 64),
+                                       dev_arrays.get("label_weights")))
 
     teacher_width = hidden_width(teacher) if plan.hidden_pairs else 0
     model = DistillationModel(student, config, plan, teacher_width)
-    steps_per_epoch = max(len(texts) // config.batch_size, 1)  # the dataset drops a ragged end
-    model.compile(optimizer=_make_optimizer(config, steps_per_epoch * config.epochs),
+
+    def batches(first_pass: int):
+        # A resumed run starts at the epoch it stopped at, and sees that epoch's order.
+        return distillation_dataset(student_inputs, targets, config.batch_size, shuffle=True,
+                                    seed=config.seed, first_pass=first_pass, lengths=lengths)
+
+    steps_per_epoch = int(batches(0).cardinality())  # a ragged end may be dropped
+    model.compile(optimizer=make_optimizer(config, steps_per_epoch * config.epochs),
                   jit_compile=config.jit_compile)
     # Creates the projections' weights before any restore.
     model({name: values[:config.batch_size] for name, values in student_inputs.items()})
@@ -469,12 +505,10 @@ def _distill_phase(teacher, student, data, config: DistillConfig, run_dir, resum
         callbacks.append(SharingAnneal(student, config.share_groups,
                                        steps_per_epoch * config.epochs, model.optimizer))
     if learn and state.epochs_done < config.epochs and not state.stopped_early:
-        callbacks.append(EpochCheckpoint(store, state, config.patience, len(texts)))
-        # A resumed run starts at the epoch it stopped at, and sees that epoch's order.
-        dataset = distillation_dataset(student_inputs, targets, config.batch_size, shuffle=True,
-                                       seed=config.seed, first_pass=state.epochs_done)
-        model.fit(dataset, epochs=config.epochs, initial_epoch=state.epochs_done, shuffle=False,
-                  callbacks=callbacks, verbose=verbose)
+        callbacks.append(EpochCheckpoint(store, state, config.patience, len(labels)))
+        model.fit(batches(state.epochs_done), epochs=config.epochs,
+                  initial_epoch=state.epochs_done, shuffle=False, callbacks=callbacks,
+                  verbose=verbose)
     if dev is not None and learn and not config.share_groups:
         # The best dev epoch's student; annealing keeps the last, whose layers are tied.
         store.restore_best(model, state)
@@ -495,12 +529,12 @@ def _distill_phase(teacher, student, data, config: DistillConfig, run_dir, resum
     }
     for name, part in (("dev", dev), ("test", test)):
         if part is not None:
-            metrics[name] = _evaluate(teacher, student, part, shared, cache_dir / name,
-                                      label_names, max(config.batch_size, 64))
-            logger.info("%s accuracy: student %.4f, teacher %.4f, agreement %.4f", name,
-                        metrics[name]["student"]["accuracy"],
-                        metrics[name]["teacher"]["accuracy"], metrics[name]["agreement"])
-    save_classifier(student, run_dir / "student", label_names or None, overwrite=True)
+            metrics[name] = _evaluate(adapter, teacher, student, part, shared, cache_dir / name,
+                                      max(config.batch_size, 64))
+            logger.info("%s %s: student %.4f, teacher %.4f, agreement %.4f", name,
+                        adapter.score_name, metrics[name]["student"][adapter.score_name],
+                        metrics[name]["teacher"][adapter.score_name], metrics[name]["agreement"])
+    adapter.save(student, run_dir / "student", label_names, overwrite=True)
     metrics["seconds"] = round(time.perf_counter() - started, 2)
     _atomic_write_json(run_dir / METRICS_FILE, metrics)
     return student, metrics

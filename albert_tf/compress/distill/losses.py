@@ -18,11 +18,22 @@ from keras import ops
 _PROBABILITY_FLOOR = 1e-9
 
 
+def weighted_mean(values, weights=None):
+    """Mean of `values`, or with `weights` (same shape) their weighted mean: the positions
+    with weight 0 (a tagger's padding and continuation sub-tokens) count for nothing."""
+    if weights is None:
+        return ops.mean(values)
+    weights = ops.cast(weights, "float32")
+    return ops.sum(values * weights) / ops.maximum(ops.sum(weights), 1e-9)
+
+
 class SoftLabelDistillation(keras.distillation.DistillationLoss):
     """`T² · KL(softmax(teacher/T) ‖ softmax(student/T))`, averaged over the batch.
 
     The T² factor keeps the soft-label gradients on the same scale as the hard-label loss's
-    when T changes (Hinton et al., 2015).
+    when T changes (Hinton et al., 2015). Sentence logits are `(batch, classes)`; a token
+    classifier's are `(batch, sequence, classes)`, averaged over the positions that `weights`
+    marks (each word's first sub-token).
 
     Args:
         temperature: softening temperature, > 0.
@@ -31,13 +42,13 @@ class SoftLabelDistillation(keras.distillation.DistillationLoss):
     def __init__(self, temperature: float = 2.0):
         self.temperature = float(temperature)
 
-    def compute_loss(self, teacher_outputs, student_outputs, **kwargs):
+    def compute_loss(self, teacher_outputs, student_outputs, weights=None, **kwargs):
         t = ops.cast(teacher_outputs, "float32") / self.temperature
         s = ops.cast(student_outputs, "float32") / self.temperature
         teacher_log_probs = ops.log_softmax(t, axis=-1)
         student_log_probs = ops.log_softmax(s, axis=-1)
         kl = ops.sum(ops.exp(teacher_log_probs) * (teacher_log_probs - student_log_probs), axis=-1)
-        return ops.mean(kl) * self.temperature**2
+        return weighted_mean(kl, weights) * self.temperature**2
 
     def get_config(self):
         return {"temperature": self.temperature}
@@ -83,12 +94,13 @@ class AttentionDistillation(keras.distillation.DistillationLoss):
         return ops.sum(kl * weights) / ops.maximum(ops.sum(weights), 1.0)
 
 
-def hard_label_loss(labels, logits):
+def hard_label_loss(labels, logits, weights=None):
     """Sparse categorical cross-entropy from logits, averaged over the batch.
 
     Args:
-        labels: int `(batch,)` class ids.
-        logits: `(batch, classes)`.
+        labels: int `(batch,)` class ids, or `(batch, sequence)` token labels.
+        logits: `(batch, classes)`, or `(batch, sequence, classes)`.
+        weights: None, or `(batch, sequence)` weights of the token labels (0: not scored).
     """
-    return ops.mean(keras.losses.sparse_categorical_crossentropy(
-        ops.cast(labels, "int32"), ops.cast(logits, "float32"), from_logits=True))
+    return weighted_mean(keras.losses.sparse_categorical_crossentropy(
+        ops.cast(labels, "int32"), ops.cast(logits, "float32"), from_logits=True), weights)

@@ -99,9 +99,44 @@ def _load(folder: Path, hidden_indices, attention_indices) -> TeacherOutputs:
     )
 
 
+def _batches(count: int, batch_size: int, lengths, full_length: int):
+    """`(rows, width)` per inference batch: in order at full length, or with `lengths`
+    shortest rows first, each batch trimmed to its longest row (rounded up to a multiple of
+    `TRIM_MULTIPLE`, so few shapes get traced)."""
+    from albert_tf.data.batches import TRIM_MULTIPLE
+
+    if lengths is None:
+        for start in range(0, count, batch_size):
+            yield np.arange(start, min(start + batch_size, count)), full_length
+        return
+    lengths = np.asarray(lengths)
+    order = np.argsort(lengths, kind="stable")
+    for start in range(0, count, batch_size):
+        rows = order[start:start + batch_size]
+        longest = max(int(lengths[rows].max()), 1)
+        yield rows, min(full_length, -(-longest // TRIM_MULTIPLE) * TRIM_MULTIPLE)
+
+
+def _untrimmed_shape(name: str, shape, full_length: int) -> tuple:
+    """The per-row shape of output `name` at full length: attention maps run over positions
+    on their last two axes, hidden states and per-token logits on their first; sentence
+    logits on none."""
+    shape = tuple(shape)
+    if name.startswith("attention_"):
+        return shape[:-2] + (full_length, full_length)
+    return (full_length,) + shape[1:] if len(shape) >= 2 else shape
+
+
+def _positions(name: str, ndim: int, rows, width: int):
+    """Where a trimmed batch's values go in the full-length arrays."""
+    if name.startswith("attention_"):
+        return rows, slice(None), slice(0, width), slice(0, width)
+    return (rows, slice(0, width)) if ndim >= 3 else rows
+
+
 def teacher_outputs(teacher, inputs: dict[str, np.ndarray], folder, hidden_indices=(),
                     attention_indices=(), batch_size: int = 64, dtype: str = "float16",
-                    verbose: int = 1) -> TeacherOutputs:
+                    verbose: int = 1, lengths=None) -> TeacherOutputs:
     """The teacher's outputs on `inputs`, from the cache in `folder` or computed into it.
 
     Args:
@@ -114,6 +149,9 @@ def teacher_outputs(teacher, inputs: dict[str, np.ndarray], folder, hidden_indic
         batch_size: examples per inference batch.
         dtype: storage type of hidden states and attention ("float16" or "float32").
         verbose: 1 shows a progress bar while computing.
+        lengths: each row's real length (a tagger's sentences, mostly short): run the teacher
+            on batches of similar length trimmed to their longest row; the positions cut are
+            padding (stored as 0), so the rest equals the untrimmed outputs. None: full length.
 
     Returns:
         `TeacherOutputs`, with `reused` telling whether the cache was valid.
@@ -142,20 +180,21 @@ def teacher_outputs(teacher, inputs: dict[str, np.ndarray], folder, hidden_indic
     model = feature_model(teacher, hidden_indices, attention_indices)
     arrays: dict[str, np.ndarray] = {}
     progress = keras.utils.Progbar(count, verbose=verbose, unit_name="example")
-    for start in range(0, count, batch_size):
-        batch = pad_rows({name: values[start:start + batch_size]
-                          for name, values in inputs.items()}, batch_size)
-        size = min(batch_size, count - start)
+    full_length = inputs["token_ids"].shape[1]
+    for rows, width in _batches(count, batch_size, lengths, full_length):
+        batch = pad_rows({name: values[rows, :width] for name, values in inputs.items()},
+                         batch_size)
         outputs = model.predict_on_batch(batch)
         for name, values in outputs.items():
-            values = values[:size]
+            values = values[:len(rows)]
             if name not in arrays:
-                shape = (count,) + tuple(values.shape[1:])
+                shape = (count,) + _untrimmed_shape(name, values.shape[1:], full_length)
                 array_dtype = np.float32 if name == "logits" else np.dtype(dtype)
+                # A new file reads as zeros: trimmed positions stay 0 (padding, never scored).
                 arrays[name] = np.lib.format.open_memmap(
                     folder / f"{name}.npy.tmp", mode="w+", dtype=array_dtype, shape=shape)
-            arrays[name][start:start + len(values)] = values
-        progress.add(size)
+            arrays[name][_positions(name, values.ndim, rows, width)] = values
+        progress.add(len(rows))
     for array in arrays.values():
         array.flush()
     names = list(arrays)

@@ -128,7 +128,7 @@ def training_batches(model, data, batch_size: int):
     check_splits(adapter, model, (data, None, None))
     # Repeated: Taylor importance may want more calibration batches than one epoch of a
     # small split holds.
-    return adapter.training_batches(model, data, batch_size).repeat()
+    return adapter.dataset(model, data, batch_size, shuffle=True).repeat()
 
 
 def prune(model, config: PruneConfig, data=None):

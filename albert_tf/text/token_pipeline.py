@@ -1,4 +1,5 @@
-"""tf.data pipelines for tagging, word-level prediction and evaluation.
+"""tf.data pipelines for token classification (tagging), word-level prediction and evaluation;
+the sentence-classification pipelines are `albert_tf.text.pipeline`.
 
 Training batches are `(x, token_labels, weights)`: the preprocessor aligns word tags to
 sub-tokens once into arrays, which are then shuffled and batched every epoch, sentences of
@@ -19,12 +20,12 @@ import tensorflow as tf
 from albert_tf.tagging.examples import TaggedSentences
 from albert_tf.tagging.metrics import tagging_report
 from albert_tf.tagging.preprocessor import as_ragged_labels, as_ragged_words
+from albert_tf.text.pipeline import INPUT_NAMES
 
 logger = logging.getLogger(__name__)
 
 # Sentences aligned per preprocessor call before caching.
 ALIGN_CHUNK = 512
-INPUT_NAMES = ("token_ids", "segment_ids", "padding_mask")
 
 
 def _normalized_weights(x, y, weights):
