@@ -33,8 +33,9 @@ def _piece_count(path: Path) -> int:
 
 
 JOB_FILE = "job.json"
-# What may change between a killed run and its resume: how long it goes on.
-RESUMABLE_CHANGES = {"train.epochs", "train.patience"}
+# What may change between a killed run and its resume: how long it goes on, and on
+# how many devices or machines.
+RESUMABLE_CHANGES = {"train.epochs", "train.patience", "strategy"}
 
 
 def _tokenizer_for(job: FinetuneJob, train, run_dir: Path):
@@ -70,6 +71,7 @@ def run_finetune_job(job: FinetuneJob, run_dir: str | os.PathLike, resume: bool 
     from albert_tf.json_files import write_json
     from albert_tf.models import build_classifier, count_parameters, save_classifier
     from albert_tf.text import make_dataset
+    from albert_tf.train.distributed import work_folder
     from albert_tf.train.finetune import finetune
     from albert_tf.train.strategy import make_strategy, precision_scope
 
@@ -100,7 +102,9 @@ def run_finetune_job(job: FinetuneJob, run_dir: str | os.PathLike, resume: bool 
         summary = finetune(model, train_ds, dev_ds, job.train, run_dir,
                            train_examples=len(train.texts), resume=resume, verbose=verbose)
         train_seconds = time.perf_counter() - started
-        save_classifier(model, run_dir / "model", label_names, overwrite=True)
+        # Another worker than the chief writes into a folder of its own.
+        out_dir = work_folder(run_dir, strategy)
+        save_classifier(model, out_dir / "model", label_names, overwrite=True)
 
         dev_metrics = evaluate_classifier(model, dev_ds, dev.labels, label_names)
         test_metrics = evaluate_classifier(model, test_ds, test.labels, label_names)
@@ -119,7 +123,7 @@ def run_finetune_job(job: FinetuneJob, run_dir: str | os.PathLike, resume: bool 
             "dev": dev_metrics,
             "test": test_metrics,
         }
-    write_json(metrics, run_dir / "metrics.json")
+    write_json(metrics, out_dir / "metrics.json")
     logger.info("test accuracy %.4f, macro-F1 %.4f", test_metrics["accuracy"],
                 test_metrics["macro_f1"])
     return metrics

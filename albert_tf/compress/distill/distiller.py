@@ -48,7 +48,7 @@ logger = logging.getLogger(__name__)
 CONFIG_FILE = "distill_config.json"
 METRICS_FILE = "metrics.json"
 # Settings a resumed run may change (everything else must match the interrupted run).
-_RESUMABLE_CHANGES = {"epochs", "patience"}
+_RESUMABLE_CHANGES = {"epochs", "patience", "strategy"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -272,6 +272,20 @@ def _evaluate(teacher, student, examples, shared: bool, cache_folder: Path, labe
     }
 
 
+def _student_strategy(student, config: DistillConfig):
+    """The strategy the student was built under, which `config.strategy` must name: its
+    weights are created by the strategy, so they cannot be moved under it afterwards."""
+    from albert_tf.train.distributed import uses_own_loop
+
+    strategy = student.distribute_strategy
+    if (config.strategy != "default") != uses_own_loop(strategy):
+        raise UserError(f"strategy {config.strategy!r} needs the student built inside "
+                        f"`make_strategy({config.strategy!r}).scope()` (`albert-tf distill "
+                        f"--strategy` does it); this one was built under "
+                        f"{type(strategy).__name__}")
+    return strategy
+
+
 def _make_optimizer(config: DistillConfig, total_steps: int):
     from albert_tf.train.schedule import WarmupLinearDecay
 
@@ -384,7 +398,8 @@ def _distill_phase(teacher, student, data, config: DistillConfig, run_dir, resum
         learn: False measures the student as it is (no optimizer step).
     """
     from albert_tf.models import count_parameters, save_classifier
-    from albert_tf.train.checkpoint import CheckpointStore, TrainingState, check_resume_settings
+    from albert_tf.train.checkpoint import TrainingState, check_resume_settings
+    from albert_tf.train.distributed import checkpoint_store, fit, work_folder
     from albert_tf.train.finetune import EpochCheckpoint
 
     started = time.perf_counter()
@@ -403,9 +418,10 @@ def _distill_phase(teacher, student, data, config: DistillConfig, run_dir, resum
     if run_dir is None:
         run_dir = tempfile.mkdtemp(prefix="albert_tf_distill_")
         logger.info("no run folder given: using %s", run_dir)
-    run_dir = Path(run_dir)
+    strategy = _student_strategy(student, config)
+    store = checkpoint_store(run_dir, strategy)
+    run_dir = work_folder(run_dir, strategy)  # another worker than the chief writes apart
     run_dir.mkdir(parents=True, exist_ok=True)
-    store = CheckpointStore(run_dir)
     if store.exists() and not resume:
         raise UserError(f"{run_dir} already holds a distillation checkpoint (epoch "
                         f"{store.load_state().epochs_done}): pass --resume to continue it, or "
@@ -444,14 +460,15 @@ def _distill_phase(teacher, student, data, config: DistillConfig, run_dir, resum
                                        dev_teacher_logits, max(config.batch_size, 64)))
 
     teacher_width = hidden_width(teacher) if plan.hidden_pairs else 0
-    model = DistillationModel(student, config, plan, teacher_width)
     steps_per_epoch = max(len(texts) // config.batch_size, 1)  # the dataset drops a ragged end
-    model.compile(optimizer=_make_optimizer(config, steps_per_epoch * config.epochs),
-                  jit_compile=config.jit_compile)
-    # Creates the projections' weights before any restore.
-    model({name: values[:config.batch_size] for name, values in student_inputs.items()})
-    # Optimizer slots made now, not inside the first traced step (which would trace it twice).
-    model.optimizer.build(model.trainable_variables)
+    with strategy.scope():
+        model = DistillationModel(student, config, plan, teacher_width)
+        model.compile(optimizer=_make_optimizer(config, steps_per_epoch * config.epochs),
+                      jit_compile=config.jit_compile)
+        # Creates the projections' weights before any restore.
+        model({name: values[:config.batch_size] for name, values in student_inputs.items()})
+        # Optimizer slots made now, not inside the first traced step (which would trace it twice).
+        model.optimizer.build(model.trainable_variables)
     state = TrainingState()
     if store.exists():
         state = store.load_state()
@@ -473,8 +490,8 @@ def _distill_phase(teacher, student, data, config: DistillConfig, run_dir, resum
         # A resumed run starts at the epoch it stopped at, and sees that epoch's order.
         dataset = distillation_dataset(student_inputs, targets, config.batch_size, shuffle=True,
                                        seed=config.seed, first_pass=state.epochs_done)
-        model.fit(dataset, epochs=config.epochs, initial_epoch=state.epochs_done, shuffle=False,
-                  callbacks=callbacks, verbose=verbose)
+        fit(model, dataset, epochs=config.epochs, initial_epoch=state.epochs_done,
+            callbacks=callbacks, verbose=verbose)
     if dev is not None and learn and not config.share_groups:
         # The best dev epoch's student; annealing keeps the last, whose layers are tied.
         store.restore_best(model, state)
