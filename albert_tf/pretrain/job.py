@@ -10,6 +10,8 @@ The run folder holds, in the order they are made:
   logs/              TensorBoard
   model/             the keras-hub preset folder (backbone + tokenizer, heads beside them)
   metrics.json       corpus, steps, time, held-out MLM and SOP accuracy per checkpoint
+  workers/           under `multi-worker`, each other worker's own folder of the same files
+                     (its checkpoints deleted once written: the chief's are the run's)
 """
 
 from __future__ import annotations

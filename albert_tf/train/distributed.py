@@ -27,8 +27,8 @@ from albert_tf.train.checkpoint import CheckpointStore
 logger = logging.getLogger(__name__)
 
 WORKERS_FOLDER = "workers"
-# model -> {step name: traced replicated step}: a run that calls `fit` once per chunk of steps
-# traces its step once, as `model.fit` keeps its `train_function`.
+# model -> {step name: traced replicated step} (a run that calls `fit` once per chunk of steps
+# traces its step once, as `model.fit` keeps its `train_function`); strategy -> its barrier.
 _TRACED = weakref.WeakKeyDictionary()
 
 
@@ -62,10 +62,14 @@ def work_folder(run_dir: str | Path, strategy) -> Path:
 
 
 def barrier(strategy) -> None:
-    """Wait until every worker gets here (an all-reduce of one number)."""
+    """Wait until every worker gets here (an all-reduce of one number, traced once: run
+    eagerly, the collective warns of its overhead at every call)."""
     import tensorflow as tf
 
-    strategy.reduce("SUM", strategy.run(lambda: tf.constant(1.0)), axis=None)
+    if strategy not in _TRACED:
+        _TRACED[strategy] = tf.function(lambda: strategy.reduce(
+            "SUM", strategy.run(lambda: tf.constant(1.0)), axis=None))
+    _TRACED[strategy]()
 
 
 class ClusterCheckpointStore(CheckpointStore):

@@ -76,19 +76,21 @@ def run_finetune_job(job: FinetuneJob, run_dir: str | os.PathLike, resume: bool 
     from albert_tf.train.strategy import make_strategy, precision_scope
 
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    strategy = make_strategy(job.strategy)
+    # The chief writes into run_dir; another worker into a folder of its own.
+    out_dir = work_folder(run_dir, strategy)
+    out_dir.mkdir(parents=True, exist_ok=True)
     # Only a run with a checkpoint has settings to keep to.
-    check_resume_settings(run_dir / JOB_FILE, asdict(job),
+    check_resume_settings(out_dir / JOB_FILE, asdict(job),
                           resume and CheckpointStore(run_dir).exists(), RESUMABLE_CHANGES)
     # The seed clears TensorFlow's kernel cache, so it must be set before tokenisers exist.
     keras.utils.set_random_seed(job.train.seed)
     # Scoped: a mixed policy left set would reach whatever the process loads next.
     with precision_scope(job.precision):
-        strategy = make_strategy(job.strategy)
         label_names = list(train.label_names)
         logger.info("data: %d train, %d dev, %d test examples, labels %s",
                     len(train.texts), len(dev.texts), len(test.texts), label_names)
-        tokenizer = _tokenizer_for(job, train, run_dir)
+        tokenizer = _tokenizer_for(job, train, out_dir)
         with strategy.scope():
             model = build_classifier(job.model, num_classes=len(label_names),
                                      tokenizer=tokenizer, sequence_length=job.sequence_length)
@@ -102,8 +104,6 @@ def run_finetune_job(job: FinetuneJob, run_dir: str | os.PathLike, resume: bool 
         summary = finetune(model, train_ds, dev_ds, job.train, run_dir,
                            train_examples=len(train.texts), resume=resume, verbose=verbose)
         train_seconds = time.perf_counter() - started
-        # Another worker than the chief writes into a folder of its own.
-        out_dir = work_folder(run_dir, strategy)
         save_classifier(model, out_dir / "model", label_names, overwrite=True)
 
         dev_metrics = evaluate_classifier(model, dev_ds, dev.labels, label_names)

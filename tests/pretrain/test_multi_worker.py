@@ -1,5 +1,5 @@
-"""Training on a two-worker `MultiWorkerMirroredStrategy` cluster on 127.0.0.1: pre-training
-and distillation end with the same weights on both workers, only the chief's checkpoints are
+"""Training on a two-worker `MultiWorkerMirroredStrategy` cluster on 127.0.0.1: pre-training,
+fine-tuning and distillation end with the same weights on both workers, only the chief's checkpoints are
 kept, and a cluster restarted after a worker was killed goes on from the last checkpoint
 without losing a finished step. Bad strategy settings get one clear line."""
 
@@ -92,7 +92,7 @@ def _checkpoint(run_dir: Path):
 @pytest.fixture(scope="module")
 def cluster_run(brown_txt, tmp_path_factory):
     """A two-worker pre-training killed after its first checkpoint, then the cluster
-    restarted with --resume to two steps further, and a distillation after it.
+    restarted with --resume to two steps further, then a fine-tuning and a distillation.
 
     With synchronous training a dead worker stops the other one too, so the whole cluster is
     stopped and restarted. Returns the run folder and the checkpoint state before the restart.
@@ -139,6 +139,15 @@ def test_two_workers_distil_to_identical_weights(cluster_run):
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["epochs_done"] == 2 and metrics["config"]["strategy"] == "multi-worker"
     assert all(np.isfinite(h["loss"]) for h in metrics["history"])
+    assert not (worker / "checkpoints").exists()
+
+
+def test_two_workers_finetune_to_identical_weights(cluster_run):
+    run_dir = cluster_run[0] / "finetune"
+    worker = run_dir / "workers" / "worker-1"
+    _assert_same(_saved_weights(run_dir / "model"), _saved_weights(worker / "model"))
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["training"]["epochs_done"] == 2 and metrics["job"]["strategy"] == "multi-worker"
     assert not (worker / "checkpoints").exists()
 
 
