@@ -94,6 +94,7 @@ def run(args) -> int:
     from albert_tf.compress.distill.augment import requested_unlabelled_texts
     from albert_tf.data import Splits
     from albert_tf.data.spec import load_splits
+    from albert_tf.train.strategy import make_strategy
 
     config = config_from_args(DistillConfig, args)
     init = StudentInit(
@@ -106,7 +107,8 @@ def run(args) -> int:
     spec = data_spec(args)
     train, dev, test = load_splits(spec)
     teacher = _load_teacher(args.teacher, list(train.label_names), args.sequence_length)
-    student = build_student(teacher, init, texts=train.texts)
+    with make_strategy(config.strategy).scope():  # the student's weights are the strategy's
+        student = build_student(teacher, init, texts=train.texts)
     student, metrics = distill(teacher, student, Splits(train, dev, test), config,
                                run_dir=args.run_dir, resume=args.resume,
                                unlabelled_texts=requested_unlabelled_texts(config, spec))

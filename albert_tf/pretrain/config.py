@@ -70,6 +70,9 @@ class PretrainJob:
             be trained on (those the model will be evaluated on).
         train: `PretrainConfig`.
         precision: `float32`, `mixed_bfloat16` or `mixed_float16`.
+        strategy: tf.distribute strategy: `default` (one device), `mirrored` (all local GPUs,
+            or all logical CPUs without one) or `multi-worker` (`TF_CONFIG` describes the
+            cluster); `batch_size` is split across the replicas.
     """
 
     corpus: list[str] = field(default_factory=list)
@@ -82,6 +85,7 @@ class PretrainJob:
     leave_out: list[str] = field(default_factory=list)
     train: PretrainConfig = field(default_factory=PretrainConfig)
     precision: Literal["float32", "mixed_bfloat16", "mixed_float16"] = "float32"
+    strategy: Literal["default", "mirrored", "multi-worker"] = "default"
 
     def __post_init__(self):
         if not 0 < self.held_out_fraction < 0.5:

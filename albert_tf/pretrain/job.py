@@ -10,6 +10,8 @@ The run folder holds, in the order they are made:
   logs/              TensorBoard
   model/             the keras-hub preset folder (backbone + tokenizer, heads beside them)
   metrics.json       corpus, steps, time, held-out MLM and SOP accuracy per checkpoint
+  workers/           under `multi-worker`, each other worker's own folder of the same files
+                     (its checkpoints deleted once written: the chief's are the run's)
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from albert_tf.pretrain.config import PretrainConfig, PretrainJob  # noqa: F401 
 logger = logging.getLogger(__name__)
 
 JOB_FILE = "job.json"
-RESUMABLE_CHANGES = {"train.steps"}  # a finished or killed run may be taken further
+# A finished or killed run may be taken further, on another number of devices or machines.
+RESUMABLE_CHANGES = {"train.steps", "strategy"}
 
 
 def split_documents(documents: list, fraction: float, seed: int) -> tuple[list, list]:
@@ -61,27 +64,32 @@ def run_pretrain_job(job: PretrainJob, run_dir: str | os.PathLike, resume: bool 
     corpus = load_corpus(job.corpus, seed=job.corpus_seed, leave_out=job.leave_out)
     train_docs, held_docs = split_documents(corpus.documents, job.held_out_fraction,
                                             job.train.seed)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    _drop_stale_caches(run_dir, job)
-    check_resume_settings(run_dir / JOB_FILE, asdict(job), resume and store.exists(),
-                          RESUMABLE_CHANGES)
 
     import keras
 
     from albert_tf.json_files import write_json
     from albert_tf.pretrain import segment_pairs
     from albert_tf.pretrain.model import build_pretrainer, restore_heads, save_pretrained
+    from albert_tf.train.distributed import checkpoint_store, work_folder
     from albert_tf.train.finetune import make_optimizer
-    from albert_tf.train.strategy import precision_scope
+    from albert_tf.train.strategy import make_strategy, precision_scope
 
-    with precision_scope(job.precision):
+    strategy = make_strategy(job.strategy)
+    # The chief writes into run_dir; other workers into their own folder (caches, outputs).
+    work_dir = work_folder(run_dir, strategy)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    _drop_stale_caches(work_dir, job)
+    check_resume_settings(work_dir / JOB_FILE, asdict(job), resume and store.exists(),
+                          RESUMABLE_CHANGES)
+    store = checkpoint_store(run_dir, strategy)
+    with precision_scope(job.precision), strategy.scope():
         keras.utils.set_random_seed(job.train.seed)
-        masked_lm, tokenizer = _model_and_tokenizer(job, corpus, run_dir)
+        masked_lm, tokenizer = _model_and_tokenizer(job, corpus, work_dir)
         model = build_pretrainer(masked_lm)
         special = segment_pairs.SpecialIds.of(tokenizer)
-        train_examples = _cached_examples(run_dir / "examples.npz", train_docs, tokenizer,
+        train_examples = _cached_examples(work_dir / "examples.npz", train_docs, tokenizer,
                                           special, job)
-        held_out = _held_out_examples(run_dir / "held_out.npz", held_docs, tokenizer, special,
+        held_out = _held_out_examples(work_dir / "held_out.npz", held_docs, tokenizer, special,
                                       job)
         model.compile(
             optimizer=make_optimizer(job.train, job.train.steps),
@@ -98,9 +106,9 @@ def run_pretrain_job(job: PretrainJob, run_dir: str | os.PathLike, resume: bool 
             logger.info("resuming after step %d of %d", _steps_done(state), job.train.steps)
         elif Path(job.model).is_dir():
             restore_heads(model, job.model)
-        seconds = _train(model, job, train_examples, held_out, special, store, state, run_dir,
+        seconds = _train(model, job, train_examples, held_out, special, store, state, work_dir,
                          verbose)
-        save_pretrained(model, tokenizer, run_dir / "model")
+        save_pretrained(model, tokenizer, work_dir / "model")
     final = state.history[-1] if state.history else {}
     metrics = {
         "job": asdict(job),
@@ -123,7 +131,7 @@ def run_pretrain_job(job: PretrainJob, run_dir: str | os.PathLike, resume: bool 
         "held_out_sop_accuracy": final.get("val_sop_accuracy"),
         "history": state.history,
     }
-    write_json(metrics, run_dir / "metrics.json")
+    write_json(metrics, work_dir / "metrics.json")
     logger.info("held-out MLM accuracy %s, SOP accuracy %s after %d steps",
                 metrics["held_out_mlm_accuracy"], metrics["held_out_sop_accuracy"],
                 metrics["steps"])
@@ -235,11 +243,13 @@ def _train(model, job: PretrainJob, examples, held_out, special, store, state, r
            verbose) -> float:
     """Train in chunks of `checkpoint_every` steps; after each, score held-out and checkpoint."""
     import keras
+    import tensorflow as tf
 
     from albert_tf.pretrain.segment_pairs import make_dataset
+    from albert_tf.train.distributed import evaluate, fit
 
     config = job.train
-    x_held, y_held, w_held = held_out
+    held_out_batches = tf.data.Dataset.from_tensor_slices(held_out).batch(256)
     tensorboard = keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs"), write_graph=False)
     started = time.perf_counter()
     done = _steps_done(state)
@@ -251,11 +261,10 @@ def _train(model, job: PretrainJob, examples, held_out, special, store, state, r
                             repeat=True, skip_batches=done, mask_rate=config.mask_rate)
         chunk_started = time.perf_counter()
         epoch = len(state.history)
-        model.fit(data.take(steps), epochs=epoch + 1, initial_epoch=epoch, steps_per_epoch=steps,
-                  callbacks=[tensorboard], shuffle=False, verbose=verbose)
+        fit(model, data.take(steps), epochs=epoch + 1, initial_epoch=epoch, steps_per_epoch=steps,
+            callbacks=[tensorboard], verbose=verbose)
         seconds = time.perf_counter() - chunk_started
-        scores = model.evaluate(x_held, y_held, sample_weight=w_held, batch_size=256,
-                                return_dict=True, verbose=0)
+        scores = evaluate(model, held_out_batches)
         done += steps
         entry = {"step": done, "seconds": round(seconds, 2),
                  "examples_per_second": round(steps * config.batch_size / seconds, 2),

@@ -91,9 +91,10 @@ def finetune(model, train_ds, dev_ds, config: FinetuneConfig, run_dir: str | os.
         "epochs_done", "config"}`; the model ends with its best dev weights.
     """
     from albert_tf.models import detached_preprocessor
+    from albert_tf.train.distributed import checkpoint_store, fit, work_folder
 
     run_dir = Path(run_dir)
-    store = CheckpointStore(run_dir)
+    store = checkpoint_store(run_dir, model.distribute_strategy)
     if store.exists() and not resume:
         raise UserError(f"{run_dir} already holds a checkpoint (epoch "
                         f"{store.load_state().epochs_done}): pass --resume to continue it, "
@@ -120,11 +121,13 @@ def finetune(model, train_ds, dev_ds, config: FinetuneConfig, run_dir: str | os.
     if state.epochs_done < config.epochs and not state.stopped_early:
         callbacks = [
             EpochCheckpoint(store, state, config.patience, train_examples),
-            keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs"), write_graph=False),
+            keras.callbacks.TensorBoard(
+                log_dir=str(work_folder(run_dir, model.distribute_strategy) / "logs"),
+                write_graph=False),
         ]
         with detached_preprocessor(model):
-            model.fit(train_ds, validation_data=dev_ds, epochs=config.epochs, shuffle=False,
-                      initial_epoch=state.epochs_done, callbacks=callbacks, verbose=verbose)
+            fit(model, train_ds, validation_data=dev_ds, epochs=config.epochs,
+                initial_epoch=state.epochs_done, callbacks=callbacks, verbose=verbose)
     store.restore_best(model, state)
     return {
         "history": state.history,

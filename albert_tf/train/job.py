@@ -37,8 +37,9 @@ def _piece_count(path: Path) -> int:
 
 
 JOB_FILE = "job.json"
-# What may change between a killed run and its resume: how long it goes on.
-RESUMABLE_CHANGES = {"train.epochs", "train.patience"}
+# What may change between a killed run and its resume: how long it goes on, and on
+# how many devices or machines.
+RESUMABLE_CHANGES = {"train.epochs", "train.patience", "strategy"}
 
 
 def _tokenizer_for(job, adapter, train, run_dir: Path):
@@ -82,24 +83,27 @@ def run_finetune_job(job: FinetuneJob, run_dir: str | os.PathLike, resume: bool 
     from albert_tf.models import count_parameters
     from albert_tf.tasks.classification import ClassificationAdapter
     from albert_tf.text import make_dataset
+    from albert_tf.train.distributed import work_folder
     from albert_tf.train.finetune import finetune
     from albert_tf.train.strategy import make_strategy, precision_scope
 
     adapter = ClassificationAdapter()
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    strategy = make_strategy(job.strategy)
+    # The chief writes into run_dir; another worker into a folder of its own.
+    out_dir = work_folder(run_dir, strategy)
+    out_dir.mkdir(parents=True, exist_ok=True)
     # Only a run with a checkpoint has settings to keep to.
-    check_resume_settings(run_dir / JOB_FILE, asdict(job),
+    check_resume_settings(out_dir / JOB_FILE, asdict(job),
                           resume and CheckpointStore(run_dir).exists(), RESUMABLE_CHANGES)
     # The seed clears TensorFlow's kernel cache, so it must be set before tokenisers exist.
     keras.utils.set_random_seed(job.train.seed)
     # Scoped: a mixed policy left set would reach whatever the process loads next.
     with precision_scope(job.precision):
-        strategy = make_strategy(job.strategy)
         label_names = list(train.label_names)
         logger.info("data: %d train, %d dev, %d test examples, labels %s",
                     len(train.texts), len(dev.texts), len(test.texts), label_names)
-        tokenizer = _tokenizer_for(job, adapter, train, run_dir)
+        tokenizer = _tokenizer_for(job, adapter, train, out_dir)
         with strategy.scope():
             model = adapter.build(job.model, len(label_names), tokenizer, job.sequence_length)
         preprocessor = model.preprocessor
@@ -112,7 +116,7 @@ def run_finetune_job(job: FinetuneJob, run_dir: str | os.PathLike, resume: bool 
         summary = finetune(model, train_ds, dev_ds, job.train, run_dir,
                            train_examples=len(train.texts), resume=resume, verbose=verbose)
         train_seconds = time.perf_counter() - started
-        adapter.save(model, run_dir / "model", label_names, overwrite=True)
+        adapter.save(model, out_dir / "model", label_names, overwrite=True)
 
         dev_metrics = evaluate_classifier(model, dev_ds, dev.labels, label_names)
         test_metrics = evaluate_classifier(model, test_ds, test.labels, label_names)
@@ -131,7 +135,7 @@ def run_finetune_job(job: FinetuneJob, run_dir: str | os.PathLike, resume: bool 
             "dev": dev_metrics,
             "test": test_metrics,
         }
-    write_json(metrics, run_dir / "metrics.json")
+    write_json(metrics, out_dir / "metrics.json")
     logger.info("test accuracy %.4f, macro-F1 %.4f", test_metrics["accuracy"],
                 test_metrics["macro_f1"])
     return metrics

@@ -67,6 +67,10 @@ class DistillConfig:
             `num_groups = num_layers`); over the `epochs`, each group's layers are pulled to
             their mean until identical, then tied (`albert_tf.compress.distill.sharing`).
         share_tie_epochs: with `share_groups`, epochs of distillation after tying.
+        strategy: tf.distribute strategy: `default` (one device), `mirrored` (all local GPUs,
+            or all logical CPUs without one) or `multi-worker` (`TF_CONFIG` describes the
+            cluster); the student must be built inside its scope, and `batch_size` is split
+            across the replicas.
     """
 
     temperature: float = 2.0
@@ -89,6 +93,7 @@ class DistillConfig:
     cache_dtype: Literal["float16", "float32"] = "float16"
     share_groups: int = 0
     share_tie_epochs: int = 1
+    strategy: Literal["default", "mirrored", "multi-worker"] = "default"
 
     def __post_init__(self):
         self.layer_map = tuple((int(s), int(t)) for s, t in self.layer_map)
@@ -115,6 +120,9 @@ class DistillConfig:
                             f"{', '.join(AUGMENT_SOURCES)}")
         if self.augment_max_texts < 0 or self.augment_min_words < 0:
             raise UserError("augment_max_texts and augment_min_words must be >= 0")
+        if self.strategy not in ("default", "mirrored", "multi-worker"):
+            raise UserError(f"unknown strategy {self.strategy!r}: expected one of default, "
+                            "mirrored, multi-worker")
         if self.cache_dtype not in ("float16", "float32"):
             raise UserError("cache_dtype must be 'float16' or 'float32'. "
                             f"Received: {self.cache_dtype!r}")

@@ -56,7 +56,7 @@ logger = logging.getLogger(__name__)
 CONFIG_FILE = "distill_config.json"
 METRICS_FILE = "metrics.json"
 # Settings a resumed run may change (everything else must match the interrupted run).
-_RESUMABLE_CHANGES = {"epochs", "patience"}
+_RESUMABLE_CHANGES = {"epochs", "patience", "strategy"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -299,6 +299,20 @@ def _evaluate(adapter, teacher, student, examples, shared: bool, cache_folder: P
     }
 
 
+def _student_strategy(student, config: DistillConfig):
+    """The strategy the student was built under, which `config.strategy` must name: its
+    weights are created by the strategy, so they cannot be moved under it afterwards."""
+    from albert_tf.train.distributed import uses_own_loop
+
+    strategy = student.distribute_strategy
+    if (config.strategy != "default") != uses_own_loop(strategy):
+        raise UserError(f"strategy {config.strategy!r} needs the student built inside "
+                        f"`make_strategy({config.strategy!r}).scope()` (`albert-tf distill "
+                        f"--strategy` does it); this one was built under "
+                        f"{type(strategy).__name__}")
+    return strategy
+
+
 def _atomic_write_json(path: Path, payload) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=float))
@@ -405,7 +419,8 @@ def _distill_phase(teacher, student, data, config: DistillConfig, run_dir, resum
         learn: False measures the student as it is (no optimizer step).
     """
     from albert_tf.models import count_parameters
-    from albert_tf.train.checkpoint import CheckpointStore, TrainingState, check_resume_settings
+    from albert_tf.train.checkpoint import TrainingState, check_resume_settings
+    from albert_tf.train.distributed import checkpoint_store, fit, work_folder
     from albert_tf.train.finetune import EpochCheckpoint
 
     started = time.perf_counter()
@@ -429,9 +444,10 @@ def _distill_phase(teacher, student, data, config: DistillConfig, run_dir, resum
     if run_dir is None:
         run_dir = tempfile.mkdtemp(prefix="albert_tf_distill_")
         logger.info("no run folder given: using %s", run_dir)
-    run_dir = Path(run_dir)
+    strategy = _student_strategy(student, config)
+    store = checkpoint_store(run_dir, strategy)
+    run_dir = work_folder(run_dir, strategy)  # another worker than the chief writes apart
     run_dir.mkdir(parents=True, exist_ok=True)
-    store = CheckpointStore(run_dir)
     if store.exists() and not resume:
         raise UserError(f"{run_dir} already holds a distillation checkpoint (epoch "
                         f"{store.load_state().epochs_done}): pass --resume to continue it, or "
@@ -474,7 +490,6 @@ def _distill_phase(teacher, student, data, config: DistillConfig, run_dir, resum
                                        dev_arrays.get("label_weights")))
 
     teacher_width = hidden_width(teacher) if plan.hidden_pairs else 0
-    model = DistillationModel(student, config, plan, teacher_width)
 
     def batches(first_pass: int):
         # A resumed run starts at the epoch it stopped at, and sees that epoch's order.
@@ -482,12 +497,15 @@ def _distill_phase(teacher, student, data, config: DistillConfig, run_dir, resum
                                     seed=config.seed, first_pass=first_pass, lengths=lengths)
 
     steps_per_epoch = int(batches(0).cardinality())  # a ragged end may be dropped
-    model.compile(optimizer=make_optimizer(config, steps_per_epoch * config.epochs),
-                  jit_compile=config.jit_compile)
-    # Creates the projections' weights before any restore.
-    model({name: values[:config.batch_size] for name, values in student_inputs.items()})
-    # Optimizer slots made now, not inside the first traced step (which would trace it twice).
-    model.optimizer.build(model.trainable_variables)
+    with strategy.scope():
+        model = DistillationModel(student, config, plan, teacher_width)
+        model.compile(optimizer=make_optimizer(config, steps_per_epoch * config.epochs),
+                      jit_compile=config.jit_compile)
+        # Creates the projections' weights before any restore.
+        model({name: values[:config.batch_size] for name, values in student_inputs.items()})
+        # Optimizer slots made now, not inside the first traced step (which would trace it
+        # twice).
+        model.optimizer.build(model.trainable_variables)
     state = TrainingState()
     if store.exists():
         state = store.load_state()
@@ -506,9 +524,8 @@ def _distill_phase(teacher, student, data, config: DistillConfig, run_dir, resum
                                        steps_per_epoch * config.epochs, model.optimizer))
     if learn and state.epochs_done < config.epochs and not state.stopped_early:
         callbacks.append(EpochCheckpoint(store, state, config.patience, len(labels)))
-        model.fit(batches(state.epochs_done), epochs=config.epochs,
-                  initial_epoch=state.epochs_done, shuffle=False, callbacks=callbacks,
-                  verbose=verbose)
+        fit(model, batches(state.epochs_done), epochs=config.epochs,
+            initial_epoch=state.epochs_done, callbacks=callbacks, verbose=verbose)
     if dev is not None and learn and not config.share_groups:
         # The best dev epoch's student; annealing keeps the last, whose layers are tied.
         store.restore_best(model, state)
