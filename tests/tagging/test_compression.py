@@ -163,14 +163,13 @@ def test_raw_text_saved_model_returns_word_tags(trained_tagger, brown_splits, tm
 
 def test_hidden_state_and_attention_transfer_teach_a_tagger(trained_tagger, brown_splits):
     from albert_tf.compress.distill import distill
-    from albert_tf.compress.prune import StructuredPruneConfig
+    from albert_tf.compress.prune import PruneConfig, StructuredPruneConfig, prune
     from albert_tf.data.splits import Splits
     from albert_tf.tagging.config import TokenDistillConfig
-    from albert_tf.tagging.prune import TagPruneConfig, prune_tagger
 
     teacher, _, _ = trained_tagger
     train, dev, _ = brown_splits
-    student, _ = prune_tagger(teacher, TagPruneConfig(
+    student, _ = prune(teacher, PruneConfig(
         structured=StructuredPruneConfig(ffn_fraction=0.5)))  # same heads and width
     _, metrics = distill(teacher, student, Splits(train.select(range(32)), dev.select(range(16)),
                                                   None),
