@@ -34,13 +34,12 @@ class TaskAdapter(Protocol):
         name: the task's model, in messages ("text classifier").
         examples: what its splits hold, in messages.
         loader: the function that loads its splits, in messages.
-        accuracy_key: the headline metric of `evaluate` ("accuracy", "token_accuracy"), also
-            the report's first column.
+        accuracy_key: the headline metric of `evaluate` and of a `distillation_report`
+            ("accuracy", "token_accuracy"), also the report's first column.
         report_metrics: the report's other metric columns, `(key, header, format)`, each
             shown where some row has it.
         report_speedups: the report's speed-up columns, `(key, header)`; the last is the
             speed-up against the teacher's float32 TFLite (what `min_speedup` judges).
-        score_name: the key of its headline score in a `distillation_report`.
     """
 
     task: str
@@ -50,7 +49,6 @@ class TaskAdapter(Protocol):
     accuracy_key: str
     report_metrics: tuple
     report_speedups: tuple
-    score_name: str
 
     def owns_model(self, model) -> bool: ...
 

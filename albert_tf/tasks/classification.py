@@ -32,7 +32,6 @@ class ClassificationAdapter(TaskAdapter):
     report_metrics = (("ece", "ECE", "{:.3f}"),)
     report_speedups = (("speedup_vs_teacher_saved_model", "speed-up vs teacher SavedModel"),
                        ("speedup_vs_teacher_tflite", "speed-up vs teacher TFLite"))
-    score_name = "accuracy"
 
     def owns_model(self, model) -> bool:
         import keras_hub

@@ -24,7 +24,6 @@ class TokenClassificationAdapter(TaskAdapter):
     # Report columns beyond accuracy: (results key, header, format); speed-ups: (key, header).
     report_metrics = (("entity_f1", "entity F1", "{:.4f}"), ("ece", "ECE", "{:.3f}"))
     report_speedups = (("speedup", "speed-up"),)
-    score_name = "token_accuracy"
 
     def owns_model(self, model) -> bool:
         from albert_tf.tagging.model import TokenClassifier

@@ -384,7 +384,7 @@ def _distill_with_sharing(teacher, student, data, config: DistillConfig, run_dir
                                        resume, unlabelled_texts, verbose, teacher_cache=cache)
     gap_after = sharing_gap(student, config.share_groups)
     tied = tie_layers(student, config.share_groups)
-    score_name = adapter_for(student).score_name
+    score_name = adapter_for(student).accuracy_key
     metrics = {"sharing": {"groups": config.share_groups, "gap_before": gap_before,
                            "gap_after_anneal": gap_after,
                            "anneal": _phase_summary(annealed, score_name)}}
@@ -549,8 +549,8 @@ def _distill_phase(teacher, student, data, config: DistillConfig, run_dir, resum
             metrics[name] = _evaluate(adapter, teacher, student, part, shared, cache_dir / name,
                                       max(config.batch_size, 64))
             logger.info("%s %s: student %.4f, teacher %.4f, agreement %.4f", name,
-                        adapter.score_name, metrics[name]["student"][adapter.score_name],
-                        metrics[name]["teacher"][adapter.score_name], metrics[name]["agreement"])
+                        adapter.accuracy_key, metrics[name]["student"][adapter.accuracy_key],
+                        metrics[name]["teacher"][adapter.accuracy_key], metrics[name]["agreement"])
     adapter.save(student, run_dir / "student", label_names, overwrite=True)
     metrics["seconds"] = round(time.perf_counter() - started, 2)
     _atomic_write_json(run_dir / METRICS_FILE, metrics)
