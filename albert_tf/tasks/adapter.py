@@ -118,7 +118,13 @@ class TaskAdapter(Protocol):
         return distill(teacher, student, splits, config, run_dir=run_dir, resume=resume,
                        unlabelled_texts=unlabelled, verbose=verbose)
 
-    def prune(self, model, splits: Splits | None, config) -> tuple: ...
+    def prune(self, model, splits: Splits | None, config) -> tuple:
+        """Prune with the one prune stage (`albert_tf.compress.prune.prune`) on
+        `splits.train`; the stage asks this adapter for batches and the rebuilt head."""
+        from albert_tf.compress.prune import PruneConfig, prune
+
+        config = require_config(config, PruneConfig, self.name)
+        return prune(model, config, None if splits is None else splits.train)
 
     def with_backbone(self, model, backbone): ...
 

@@ -6,18 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from albert_tf.tasks.adapter import TaskAdapter, require_config
+from albert_tf.tasks.adapter import TaskAdapter
 
-# Batch size of scoring and of the pruning stage's data (the stage's own config has none).
+# Batch size of scoring (evaluate).
 BATCH_SIZE = 32
-
-
-def prune_with_adapter(adapter, model, splits, config):
-    """The pruning stage (`compress/prune`) on `splits.train`, for any task's adapter."""
-    from albert_tf.compress.prune import PruneConfig, prune
-
-    config = require_config(config, PruneConfig, adapter.name)
-    return prune(model, config, None if splits is None else splits.train)
 
 
 class ClassificationAdapter(TaskAdapter):
@@ -123,9 +115,6 @@ class ClassificationAdapter(TaskAdapter):
         from albert_tf.classification_metrics import classification_report
 
         return classification_report(examples.labels, logits, self.class_names(examples) or None)
-
-    def prune(self, model, splits, config):
-        return prune_with_adapter(self, model, splits, config)
 
     def with_backbone(self, model, backbone):
         """A classifier like `model` on `backbone` (e.g. structurally pruned), head kept."""

@@ -10,7 +10,6 @@ import numpy as np
 
 from albert_tf.errors import UserError
 from albert_tf.tasks.adapter import TaskAdapter
-from albert_tf.tasks.classification import prune_with_adapter
 
 
 class TokenClassificationAdapter(TaskAdapter):
@@ -145,9 +144,6 @@ class TokenClassificationAdapter(TaskAdapter):
         from albert_tf.text.token_pipeline import evaluate_tagger
 
         return evaluate_tagger(model, examples)  # word level, like `evaluate`
-
-    def prune(self, model, splits, config):
-        return prune_with_adapter(self, model, splits, config)
 
     def with_backbone(self, model, backbone):
         """A tagger like `model` on `backbone` (e.g. structurally pruned), head kept."""
